@@ -1,0 +1,1 @@
+"""Experiment configs, one file per experiment or paper figure (shipped as ganjax.experiments)."""

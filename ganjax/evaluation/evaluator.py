@@ -1,0 +1,84 @@
+"""Evaluates a GANState on a toy distribution: metrics plus the arrays the figures draw."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+
+from ganjax.data.toy import GaussianMixture
+from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.gan import GAN
+from ganjax.state import GANState
+
+# D's probability is drawn on this many points per axis (2-D) or along the line (1-D).
+_CURVE_POINTS = 400
+_SURFACE_POINTS = 120
+
+
+@dataclasses.dataclass
+class EvalResult:
+    """Scalar metrics (logged under eval/) and the arrays behind the figure."""
+
+    metrics: dict[str, float]
+    real: np.ndarray
+    fake: np.ndarray
+    d_grid: np.ndarray | None  # points where D was evaluated: [P, dim]
+    d_prob: np.ndarray | None  # sigmoid(D) at those points: [P]
+
+
+def generator_params(state: GANState, use_ema: bool) -> Any:
+    """The EMA generator when there is one and it is wanted, else the raw one."""
+    return state.g_ema_params if use_ema and state.g_ema_params is not None else state.g_params
+
+
+def d_grid_for(source: GaussianMixture) -> np.ndarray:
+    """Points covering the data with a margin: a line in 1-D, a square in 2-D."""
+    lo = source.centers.min(0) - 4 * source.std - 0.25 * np.ptp(source.centers, axis=0) - 0.5
+    hi = source.centers.max(0) + 4 * source.std + 0.25 * np.ptp(source.centers, axis=0) + 0.5
+    if source.dim == 1:
+        return np.linspace(lo[0], hi[0], _CURVE_POINTS)[:, None]
+    axes = [np.linspace(lo[i], hi[i], _SURFACE_POINTS) for i in range(2)]
+    xs, ys = np.meshgrid(*axes, indexing="xy")
+    return np.stack([xs.ravel(), ys.ravel()], 1)
+
+
+def make_toy_evaluator(gan: GAN, source: GaussianMixture,
+                       config: ml_collections.ConfigDict) -> Callable[[GANState], EvalResult]:
+    """Fixed eval noise and real samples (from the seed), so successive evals are comparable."""
+    n = config.eval.num_samples
+    group = config.model.d_group
+    n_groups = max(n // group, 1)
+    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
+    z = gan.sample_noise(jax.random.fold_in(key, 0), n)
+    real = source.sample(jax.random.fold_in(key, 1), n_groups * group)
+    grid = d_grid_for(source) if group == 1 else None
+
+    @jax.jit
+    def evaluate(g_params, g_stats, d_params, d_stats):
+        fake, _ = gan.generate(g_params, g_stats, z, train=False)
+        d_on_data = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, real, train=False)[0])
+        d_prob = None
+        if grid is not None:
+            d_prob = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, jnp.asarray(grid,
+                                                     jnp.float32), train=False)[0])
+        return fake, jnp.mean(d_on_data), d_prob
+
+    def run(state: GANState) -> EvalResult:
+        fake, d_on_data, d_prob = evaluate(generator_params(state, config.eval.use_ema),
+                                           state.g_batch_stats, state.d_params,
+                                           state.d_batch_stats)
+        fake = np.asarray(fake, np.float64)
+        metrics = {"d_on_data": float(d_on_data)}
+        if source.dim == 1:
+            metrics.update(sample_moments(fake))
+        else:
+            metrics.update(mode_coverage(fake, source.centers, source.std))
+        return EvalResult(metrics, np.asarray(real), fake, grid,
+                          None if d_prob is None else np.asarray(d_prob))
+
+    return run

@@ -1,0 +1,69 @@
+"""Where numbers go: metrics.jsonl, TensorBoard event files, and the console progress line."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+
+def _jsonable(value: Any) -> Any:
+    """Floats as floats, NaN/Inf as null (JSON has neither)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class MetricWriter:
+    """Appends one JSON object per logged step to metrics.jsonl and mirrors it to TensorBoard."""
+
+    def __init__(self, workdir: str, tensorboard: bool = True):
+        os.makedirs(workdir, exist_ok=True)
+        self.path = os.path.join(workdir, "metrics.jsonl")
+        self._file = open(self.path, "a", encoding="utf-8")
+        self._tb = None
+        if tensorboard:
+            from tensorboardX import SummaryWriter
+
+            self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+        self.records: list[dict[str, Any]] = []
+
+    def write(self, step: int, metrics: dict[str, Any]) -> None:
+        record = {"step": int(step), **{k: _jsonable(v) for k, v in metrics.items()}}
+        self.records.append(record)
+        self._file.write(json.dumps(record) + "\n")
+        self._file.flush()
+        if self._tb is not None:
+            for key, value in record.items():
+                if key != "step" and value is not None:
+                    self._tb.add_scalar(key, value, step)
+
+    def close(self) -> None:
+        self._file.close()
+        if self._tb is not None:
+            self._tb.close()
+
+
+class Progress:
+    """Prints `step N/T  S steps/s  ETA h:mm:ss  name value ...` lines."""
+
+    def __init__(self, total_steps: int, start_step: int = 0, stream: TextIO = sys.stdout):
+        self.total = total_steps
+        self.stream = stream
+        self._last_step = start_step
+        self._last_time = time.perf_counter()
+
+    def update(self, step: int, metrics: dict[str, float]) -> float:
+        """Prints one line; returns the steps/s since the previous call."""
+        now = time.perf_counter()
+        rate = (step - self._last_step) / max(now - self._last_time, 1e-9)
+        self._last_step, self._last_time = step, now
+        eta = (self.total - step) / rate if rate > 0 else float("inf")
+        eta_text = time.strftime("%H:%M:%S", time.gmtime(eta)) if math.isfinite(eta) else "?"
+        values = "  ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in metrics.items())
+        width = len(str(self.total))
+        print(f"step {step:>{width}}/{self.total}  {rate:8.1f} steps/s  ETA {eta_text}  {values}",
+              file=self.stream, flush=True)
+        return rate
