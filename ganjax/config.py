@@ -100,7 +100,7 @@ def base_config() -> ConfigDict:
 def _experiments_dir() -> str:
     from ganjax import experiments
 
-    return os.path.dirname(experiments.__file__)
+    return list(experiments.__path__)[0]
 
 
 def load_config(spec: str | None = None) -> ConfigDict:

@@ -52,7 +52,7 @@ def _d_update(gan: GAN, state: GANState, real: jax.Array, rng: jax.Array) -> tup
     if gan.d_weight_clip > 0:
         clip = gan.d_weight_clip
         d_params = jax.tree.map(lambda p: jnp.clip(p, -clip, clip), d_params)
-    metrics["d_grad_norm"] = optax.global_norm(grads)
+    metrics["d_grad_norm"] = optax.tree.norm(grads)
     state = state.replace(d_params=d_params, d_opt_state=d_opt_state,
                           d_batch_stats=d_batch_stats, g_batch_stats=g_batch_stats)
     return state, metrics
@@ -78,7 +78,7 @@ def _g_update(gan: GAN, state: GANState, batch_size: int, rng: jax.Array) -> tup
         g_ema_params = optax.incremental_update(g_params, g_ema_params, 1.0 - gan.ema_decay)
     state = state.replace(g_params=g_params, g_opt_state=g_opt_state, g_ema_params=g_ema_params,
                           g_batch_stats=g_batch_stats, d_batch_stats=d_batch_stats)
-    return state, {"g_loss": g_loss, "g_grad_norm": optax.global_norm(grads)}
+    return state, {"g_loss": g_loss, "g_grad_norm": optax.tree.norm(grads)}
 
 
 def make_train_step(gan: GAN) -> StepFn:

@@ -25,9 +25,9 @@ class MetricWriter:
         self._file = open(self.path, "a", encoding="utf-8")
         self._tb = None
         if tensorboard:
-            from tensorboardX import SummaryWriter
+            from ganjax.tensorboard import ScalarWriter
 
-            self._tb = SummaryWriter(os.path.join(workdir, "tensorboard"))
+            self._tb = ScalarWriter(os.path.join(workdir, "tensorboard"))
         self.records: list[dict[str, Any]] = []
 
     def write(self, step: int, metrics: dict[str, Any]) -> None:
@@ -36,9 +36,8 @@ class MetricWriter:
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()
         if self._tb is not None:
-            for key, value in record.items():
-                if key != "step" and value is not None:
-                    self._tb.add_scalar(key, value, step)
+            self._tb.scalars(step, {k: v for k, v in record.items()
+                                    if k != "step" and v is not None})
 
     def close(self) -> None:
         self._file.close()
@@ -49,9 +48,9 @@ class MetricWriter:
 class Progress:
     """Prints `step N/T  S steps/s  ETA h:mm:ss  name value ...` lines."""
 
-    def __init__(self, total_steps: int, start_step: int = 0, stream: TextIO = sys.stdout):
+    def __init__(self, total_steps: int, start_step: int = 0, stream: TextIO | None = None):
         self.total = total_steps
-        self.stream = stream
+        self.stream = stream  # None: whatever sys.stdout is when printing
         self._last_step = start_step
         self._last_time = time.perf_counter()
 
@@ -65,5 +64,5 @@ class Progress:
         values = "  ".join(f"{k.split('/')[-1]} {v:.4g}" for k, v in metrics.items())
         width = len(str(self.total))
         print(f"step {step:>{width}}/{self.total}  {rate:8.1f} steps/s  ETA {eta_text}  {values}",
-              file=self.stream, flush=True)
+              file=self.stream or sys.stdout, flush=True)
         return rate

@@ -53,23 +53,24 @@ def make_toy_evaluator(gan: GAN, source: GaussianMixture,
     n = config.eval.num_samples
     group = config.model.d_group
     n_groups = max(n // group, 1)
-    key = jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
-    z = gan.sample_noise(jax.random.fold_in(key, 0), n)
-    real = source.sample(jax.random.fold_in(key, 1), n_groups * group)
+    seed = config.seed
     grid = d_grid_for(source) if group == 1 else None
 
     @jax.jit
     def evaluate(g_params, g_stats, d_params, d_stats):
+        key = jax.random.fold_in(jax.random.PRNGKey(seed), 2)
+        z = gan.sample_noise(jax.random.fold_in(key, 0), n)
+        real = source.sample(jax.random.fold_in(key, 1), n_groups * group)
         fake, _ = gan.generate(g_params, g_stats, z, train=False)
         d_on_data = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, real, train=False)[0])
         d_prob = None
         if grid is not None:
             d_prob = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, jnp.asarray(grid,
                                                      jnp.float32), train=False)[0])
-        return fake, jnp.mean(d_on_data), d_prob
+        return fake, real, jnp.mean(d_on_data), d_prob
 
     def run(state: GANState) -> EvalResult:
-        fake, d_on_data, d_prob = evaluate(generator_params(state, config.eval.use_ema),
+        fake, real, d_on_data, d_prob = evaluate(generator_params(state, config.eval.use_ema),
                                            state.g_batch_stats, state.d_params,
                                            state.d_batch_stats)
         fake = np.asarray(fake, np.float64)
