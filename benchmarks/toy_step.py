@@ -50,19 +50,20 @@ class GanjaxRunner:
     def __init__(self, chunk: int, fused: bool):
         import jax
 
-        from ganjax.train import Trainer, make_batch_sampler, rngs, setup
+        from ganjax.data import make_source
+        from ganjax.runners import toy_batch_sampler
+        from ganjax.step import make_train_step
+        from ganjax.train import build_experiment, rngs
 
         config = ganjax_config(chunk)
-        gan, source, self.state = setup(config)
-        self.jax = jax
+        experiment = build_experiment(config)
+        self.state, self.jax = experiment.state, jax
         if fused:
-            trainer = Trainer(config, gan, source)
-            self._call = lambda state: trainer.run(state, chunk)[0]
+            self._call = lambda state: experiment.runner.run(state, chunk)[0]
         else:
-            from ganjax.step import make_train_step
-
-            step = jax.jit(make_train_step(gan), donate_argnums=0)
-            sample = jax.jit(make_batch_sampler(source, config, rngs(config.seed)[1]))
+            step = jax.jit(make_train_step(experiment.gan), donate_argnums=0)
+            sample = jax.jit(toy_batch_sampler(make_source(config.data), config,
+                                               rngs(config.seed)[1]))
 
             def call(state):
                 for _ in range(chunk):

@@ -79,6 +79,9 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     except train_lib.WorkdirError as e:
         print(f"ganjax: error: {e}", file=sys.stderr)
         return EXIT_WORKDIR
+    except train_lib.DataError as e:
+        print(f"ganjax: data error: {e}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in summary.items()
                         if k.startswith("eval/") and v is not None)
     print(f"ganjax: done in {summary['wall_time_s']:.1f} s; {metrics}")

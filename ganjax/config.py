@@ -30,7 +30,11 @@ LOSSES = ("minimax", "non_saturating", "least_squares", "wasserstein", "hinge")
 PENALTIES = ("none", "wgan_gp", "r1", "r2", "dragan")
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 SCHEDULES = ("constant", "cosine", "linear", "warmup_cosine")
-DATA_SOURCES = ("gaussian_1d", "ring", "grid")
+TOY_SOURCES = ("gaussian_1d", "ring", "grid")
+IMAGE_SOURCES = ("digits", "tfds:<name>", "mnist_idx:<dir>", "npz:<path>", "folder:<dir>")
+MODELS = ("mlp", "dcgan", "sngan")
+FITS = ("pad", "resize", "crop")
+RESOLUTIONS = (8, 16, 28, 32, 64)
 NOISE = ("normal", "uniform")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu", "softplus")
 D_GROUP_FEATURES = ("concat", "sorted", "moments")
@@ -42,15 +46,23 @@ def base_config() -> ConfigDict:
     c.seed = 0
 
     c.data = ConfigDict()
-    c.data.source = "ring"  # gaussian_1d | ring | grid
+    # Toys: gaussian_1d | ring | grid. Images: digits | tfds:<name> | mnist_idx:<dir> |
+    # npz:<path> | folder:<dir>.
+    c.data.source = "ring"
     c.data.num_modes = 8  # ring: modes on the circle; grid: a square number
     c.data.radius = 1.0  # ring radius
     c.data.spacing = 2.0  # distance between neighbouring grid modes
     c.data.mean = 4.0  # gaussian_1d
     c.data.std = 0.01  # std of each mixture component (gaussian_1d: of the Gaussian)
+    c.data.split = "train"  # images
+    c.data.data_dir = ""  # tfds data_dir; "" = TFDS's default
+    c.data.resolution = 32  # images are brought to resolution x resolution
+    c.data.channels = 1
+    c.data.fit = "pad"  # pad | resize | crop (centre square, then resize)
+    c.data.random_flip = False
 
     c.model = ConfigDict()
-    c.model.name = "mlp"
+    c.model.name = "mlp"  # mlp (toys) | dcgan | sngan (32x32)
     c.model.noise = "normal"  # normal | uniform (on [-1, 1])
     c.model.noise_dim = 2
     c.model.g_hidden = (128, 128)
@@ -61,6 +73,12 @@ def base_config() -> ConfigDict:
     # sorted group ("sorted"), or the group's mean and std ("moments", the seed's variant).
     c.model.d_group = 1
     c.model.d_group_features = "concat"
+    # Image models.
+    c.model.width = 64  # base channel count
+    c.model.g_batch_norm = True
+    c.model.d_batch_norm = True
+    c.model.d_spectral_norm = False
+    c.model.fast_transpose = True  # exact ConvTranspose with a fast kernel gradient on CPU
 
     c.loss = ConfigDict()
     c.loss.name = "non_saturating"
@@ -94,6 +112,7 @@ def base_config() -> ConfigDict:
     c.eval = ConfigDict()
     c.eval.num_samples = 2500  # VEEGAN/PacGAN protocol for the 2-D mixtures
     c.eval.use_ema = True  # evaluate the EMA generator when there is one
+    c.eval.grid_size = 64  # images: samples in the PNG grid written at every eval
     return c
 
 
@@ -190,6 +209,10 @@ def apply_overrides(config: ConfigDict, overrides: dict[str, str]) -> ConfigDict
     return config
 
 
+def one_of(options: Iterable[str]) -> str:
+    return f"must be one of {', '.join(options)}"
+
+
 def _require(ok: bool, key: str, allowed: str, config: ConfigDict) -> None:
     if not ok:
         value = config
@@ -201,10 +224,10 @@ def _require(ok: bool, key: str, allowed: str, config: ConfigDict) -> None:
 def validate(config: ConfigDict) -> ConfigDict:
     """Checks every field the engine reads; raises ConfigError naming the first bad one."""
     _check_same_keys(config, base_config())
-    one_of = lambda options: f"must be one of {', '.join(options)}"  # noqa: E731
     c = config
     _require(isinstance(c.seed, int) and c.seed >= 0, "seed", "must be an integer >= 0", c)
-    _require(c.data.source in DATA_SOURCES, "data.source", one_of(DATA_SOURCES), c)
+    _require(is_toy(c) or is_image_source(c.data.source), "data.source",
+             one_of(TOY_SOURCES + IMAGE_SOURCES), c)
     _require(c.data.num_modes >= 1, "data.num_modes", "must be >= 1", c)
     if c.data.source == "grid":
         side = round(c.data.num_modes ** 0.5)
@@ -214,7 +237,11 @@ def validate(config: ConfigDict) -> ConfigDict:
     _require(c.data.radius > 0, "data.radius", "must be > 0", c)
     _require(c.data.spacing > 0, "data.spacing", "must be > 0", c)
 
-    _require(c.model.name == "mlp", "model.name", "must be mlp (image models come later)", c)
+    _require(c.model.name in MODELS, "model.name", one_of(MODELS), c)
+    if is_toy(c):
+        _require(c.model.name == "mlp", "model.name", "toy data needs model.name=mlp", c)
+    else:
+        _validate_images(c)
     _require(c.model.noise in NOISE, "model.noise", one_of(NOISE), c)
     _require(c.model.noise_dim >= 1, "model.noise_dim", "must be >= 1", c)
     for key in ("g_hidden", "d_hidden"):
@@ -259,6 +286,34 @@ def validate(config: ConfigDict) -> ConfigDict:
     _require(c.train.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0", c)
     _require(c.eval.num_samples >= 2, "eval.num_samples", "must be >= 2", c)
     return config
+
+
+def is_toy(config: ConfigDict) -> bool:
+    """True for the synthetic distributions sampled on device."""
+    return config.data.source in TOY_SOURCES
+
+
+def is_image_source(source: str) -> bool:
+    """True for a well-formed image source spec (the loader checks that it exists)."""
+    kind, colon, arg = source.partition(":")
+    if kind == "digits":
+        return not colon
+    return kind in ("tfds", "mnist_idx", "npz", "folder") and bool(arg)
+
+
+def _validate_images(c: ConfigDict) -> None:
+    _require(c.model.name != "mlp", "model.name", "image data needs dcgan or sngan", c)
+    _require(c.data.resolution in RESOLUTIONS, "data.resolution",
+             f"must be one of {', '.join(map(str, RESOLUTIONS))}", c)
+    _require(c.model.name != "sngan" or c.data.resolution == 32, "data.resolution",
+             "the SNGAN ResNets are built for 32", c)
+    _require(c.data.channels in (1, 3), "data.channels", "must be 1 or 3", c)
+    _require(c.data.fit in FITS, "data.fit", one_of(FITS), c)
+    _require(c.model.width >= 1, "model.width", "must be >= 1", c)
+    _require(c.model.d_group == 1, "model.d_group", "image discriminators judge single images", c)
+    _require(c.penalty.name == "none" or not c.model.d_batch_norm, "penalty.name",
+             "gradient penalties need per-sample D outputs; set model.d_batch_norm=false", c)
+    _require(c.eval.grid_size >= 1, "eval.grid_size", "must be >= 1", c)
 
 
 def to_json(config: ConfigDict) -> str:

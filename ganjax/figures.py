@@ -79,6 +79,34 @@ def _plot_2d(plt, result, source, title):
     return fig
 
 
+def image_grid(images: np.ndarray, columns: int | None = None, pad: int = 1) -> np.ndarray:
+    """Tiles [n, H, W, C] images in [-1, 1] into one uint8 [rows*(H+pad), cols*(W+pad), C] array."""
+    n, h, w, c = images.shape
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = -(-n // columns)
+    canvas = np.ones((rows * (h + pad) + pad, columns * (w + pad) + pad, c), np.float32)
+    for i, image in enumerate(np.clip(images, -1, 1)):
+        r, col = divmod(i, columns)
+        top, left = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[top:top + h, left:left + w] = (image + 1) / 2
+    return np.round(canvas * 255).astype(np.uint8)
+
+
+def plot_image_grid(images: np.ndarray, path: str, title: str) -> str:
+    """A sample grid, enlarged so that even 8x8 digits are readable; returns `path`."""
+    plt = _pyplot()
+    grid = image_grid(np.asarray(images))
+    fig, ax = plt.subplots(figsize=(6, 6 * grid.shape[0] / grid.shape[1] + 0.4))
+    ax.imshow(grid[..., 0] if grid.shape[-1] == 1 else grid, cmap="gray", vmin=0, vmax=255,
+              interpolation="nearest")
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def plot_curves(records: Sequence[dict], path: str,
                 keys: Sequence[str] = ("train/d_loss", "train/g_loss")) -> str:
     """Training curves from metrics.jsonl records, plus every eval/ metric in its own panel."""
@@ -94,7 +122,8 @@ def plot_curves(records: Sequence[dict], path: str,
             if points:
                 ax.plot(*zip(*points), label=key, lw=1)
         ax.set_xlabel("step")
-        ax.legend(fontsize=8)
+        if ax.get_lines():
+            ax.legend(fontsize=8)
     for ax in axes.ravel()[len(panels):]:
         ax.axis("off")
     fig.tight_layout()

@@ -6,6 +6,7 @@ chunk boundaries, which are aligned with the logging and evaluation intervals.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -17,18 +18,22 @@ import ml_collections
 import numpy as np
 
 from ganjax import config as config_lib
-from ganjax.data import make_source
-from ganjax.data.toy import GaussianMixture
-from ganjax.evaluation.evaluator import make_toy_evaluator
-from ganjax.figures import plot_curves, plot_toy
+from ganjax.data import make_image_sampler, make_source
+from ganjax.evaluation.evaluator import EvalResult, make_image_evaluator, make_toy_evaluator
+from ganjax.figures import plot_curves
 from ganjax.gan import GAN, build_gan, init_state
+from ganjax.runners import DeviceSampledRunner, HostFedRunner
 from ganjax.state import GANState
-from ganjax.step import make_sampled_train_n_steps, make_train_step
+from ganjax.step import make_train_step
 from ganjax.writers import MetricWriter, Progress
 
 
 class DivergenceError(RuntimeError):
     """A loss or gradient became NaN or Inf."""
+
+
+class DataError(RuntimeError):
+    """The dataset of `data.source` cannot be read as configured."""
 
 
 class WorkdirError(RuntimeError):
@@ -41,42 +46,37 @@ def rngs(seed: int) -> tuple[jax.Array, jax.Array]:
     return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1)
 
 
-def make_batch_sampler(source: GaussianMixture, config: ml_collections.ConfigDict,
-                       data_rng: jax.Array) -> Callable[[jax.Array], dict[str, jax.Array]]:
-    """step -> {"x": [d_steps, batch, dim]}: the batch of a step depends on nothing else."""
-    k, batch = config.train.d_steps, config.train.batch_size
+@dataclasses.dataclass
+class Experiment:
+    """Everything one run needs, built from its config."""
 
-    def sample(step: jax.Array) -> dict[str, jax.Array]:
-        x = source.sample(jax.random.fold_in(data_rng, step), k * batch)
-        return {"x": x.reshape(k, batch, source.dim)}
+    config: ml_collections.ConfigDict
+    gan: GAN
+    state: GANState
+    runner: DeviceSampledRunner | HostFedRunner
+    evaluate: Callable[[GANState], EvalResult]
 
-    return sample
 
-
-def setup(config: ml_collections.ConfigDict) -> tuple[GAN, GaussianMixture, GANState]:
-    """Validates the config and builds the GAN, its data source and its initial state."""
+def build_experiment(config: ml_collections.ConfigDict, start_step: int = 0) -> Experiment:
+    """Validates `config` and builds its GAN, first state, step runner and evaluator."""
     config_lib.validate(config)
-    source = make_source(config.data)
-    gan = build_gan(config, (source.dim,))
-    init_rng, _ = rngs(config.seed)
+    init_rng, data_rng = rngs(config.seed)
+    if config_lib.is_toy(config):
+        source = make_source(config.data)
+        gan = build_gan(config, (source.dim,))
+        runner = DeviceSampledRunner(make_train_step(gan), source, config, data_rng)
+        evaluate = make_toy_evaluator(gan, source, config)
+    else:
+        try:
+            sampler = make_image_sampler(config)
+        except (OSError, ValueError, ImportError) as e:
+            raise DataError(f"data.source={config.data.source}: {e}") from e
+        gan = build_gan(config, (config.data.resolution,) * 2 + (config.data.channels,))
+        runner = HostFedRunner(make_train_step(gan), sampler, start_step)
+        evaluate = make_image_evaluator(gan, sampler.batch(0)["x"][0], config)
     # One compiled program instead of dozens of eagerly compiled initialiser ops.
-    return gan, source, jax.jit(lambda rng: init_state(gan, rng))(init_rng)
-
-
-class Trainer:
-    """Compiled chunk functions for one config, keyed by chunk length (at most a few)."""
-
-    def __init__(self, config: ml_collections.ConfigDict, gan: GAN, source: GaussianMixture):
-        self._step = make_train_step(gan)
-        self._sample = make_batch_sampler(source, config, rngs(config.seed)[1])
-        self._compiled: dict[int, Callable] = {}
-
-    def run(self, state: GANState, num_steps: int) -> tuple[GANState, dict[str, jax.Array]]:
-        """Advances `state` by `num_steps` steps; metrics are stacked per step."""
-        if num_steps not in self._compiled:
-            chunk = make_sampled_train_n_steps(self._step, self._sample, num_steps)
-            self._compiled[num_steps] = jax.jit(chunk, donate_argnums=0)
-        return self._compiled[num_steps](state)
+    state = jax.jit(lambda rng: init_state(gan, rng))(init_rng)
+    return Experiment(config, gan, state, runner, evaluate)
 
 
 def _next_boundary(step: int, config: ml_collections.ConfigDict) -> int:
@@ -113,13 +113,12 @@ def prepare_workdir(workdir: str) -> None:
 def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
           tensorboard: bool = True, verbose: bool = True) -> dict[str, Any]:
     """Trains `config` to completion, writing results into `workdir`; returns the summary."""
-    gan, source, state = setup(config)
+    experiment = build_experiment(config)
+    state = experiment.state
     prepare_workdir(workdir)
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         f.write(config_lib.to_json(config))
 
-    trainer = Trainer(config, gan, source)
-    evaluate = make_toy_evaluator(gan, source, config)
     writer = MetricWriter(workdir, tensorboard=tensorboard)
     progress = Progress(config.train.steps)
     t = config.train
@@ -129,7 +128,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     try:
         while step < t.steps:
             n = _next_boundary(step, config) - step
-            state, metrics = trainer.run(state, n)
+            state, metrics = experiment.runner.run(state, n)
             pending.append(metrics)
             step += n
             if first_step_time is None:
@@ -144,17 +143,18 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                     rate = progress.update(step, {k: logged[k] for k in
                                                   ("train/d_loss", "train/g_loss")})
             if step % t.eval_every == 0 or step == t.steps:
-                result = evaluate(state)
+                result = experiment.evaluate(state)
                 writer.write(step, {f"eval/{k}": v for k, v in result.metrics.items()})
-                plot_toy(result, source, os.path.join(workdir, "figures", f"step_{step:07d}.png"),
-                         f"{name}, step {step}")
+                result.draw(os.path.join(workdir, "figures", f"step_{step:07d}.png"),
+                            f"{name}, step {step}")
         wall = time.perf_counter() - start
     finally:
         writer.close()
+        experiment.runner.close()
 
     plot_curves(writer.records, os.path.join(workdir, "figures", "curves.png"))
     final_figure = os.path.join(workdir, "figures", "final.png")
-    plot_toy(result, source, final_figure, f"{name}, step {step}")
+    result.draw(final_figure, f"{name}, step {step}")
     summary = {
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},

@@ -1,14 +1,22 @@
-"""Data sources, chosen by the `data.source` spec string of a config."""
+"""Data sources, chosen by the `data.source` spec string of a config.
+
+Toy distributions (`gaussian_1d`, `ring`, `grid`) are sampled on device from a key; image
+datasets (`digits`, `tfds:<name>`, `mnist_idx:<dir>`, `npz:<path>`, `folder:<dir>`) are read on
+the host by a deterministic, resumable `BatchSampler`.
+"""
 
 from __future__ import annotations
 
 import ml_collections
 
+from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range
+from ganjax.data.sampler import BatchSampler, prefetch
+from ganjax.data.sources import load_dataset, prepare_tfds
 from ganjax.data.toy import GaussianMixture, gaussian_1d, grid, ring
 
 
 def make_source(data: ml_collections.ConfigDict) -> GaussianMixture:
-    """The distribution named by `data.source`, with its parameters from `data.*`."""
+    """The toy distribution named by `data.source`, with its parameters from `data.*`."""
     if data.source == "gaussian_1d":
         return gaussian_1d(data.mean, data.std)
     if data.source == "ring":
@@ -18,4 +26,17 @@ def make_source(data: ml_collections.ConfigDict) -> GaussianMixture:
     raise ValueError(f"unknown data.source {data.source!r}; known: gaussian_1d, ring, grid")
 
 
-__all__ = ["GaussianMixture", "gaussian_1d", "grid", "make_source", "ring"]
+def make_image_sampler(config: ml_collections.ConfigDict, process_index: int = 0,
+                       process_count: int = 1) -> BatchSampler:
+    """This process's sampler over the image dataset of `config.data`, batches of `config.train`."""
+    d = config.data
+    dataset = load_dataset(d.source, split=d.split, data_dir=d.data_dir or None)
+    return BatchSampler(dataset, batch_size=config.train.batch_size, d_steps=config.train.d_steps,
+                        seed=config.seed, resolution=d.resolution, channels=d.channels,
+                        fit=d.fit, random_flip=d.random_flip, process_index=process_index,
+                        process_count=process_count)
+
+
+__all__ = ["ArrayDataset", "BatchSampler", "GaussianMixture", "ImageDataset", "gaussian_1d",
+           "grid", "load_dataset", "make_image_sampler", "make_source", "prefetch",
+           "prepare_tfds", "ring", "to_model_range"]

@@ -1,4 +1,7 @@
-"""Evaluates a GANState on a toy distribution: metrics plus the arrays the figures draw."""
+"""Evaluates a GANState: scalar metrics plus what the experiment's figure draws.
+
+Evaluation noise and real data are fixed by the seed, so successive evals are comparable.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import numpy as np
 
 from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.figures import plot_image_grid, plot_toy
 from ganjax.gan import GAN
 from ganjax.state import GANState
 
@@ -21,14 +25,32 @@ _SURFACE_POINTS = 120
 
 
 @dataclasses.dataclass
-class EvalResult:
-    """Scalar metrics (logged under eval/) and the arrays behind the figure."""
+class ToyEvalResult:
+    """Scalar metrics (logged under eval/) and the arrays behind the toy figure."""
 
     metrics: dict[str, float]
+    source: GaussianMixture
     real: np.ndarray
     fake: np.ndarray
     d_grid: np.ndarray | None  # points where D was evaluated: [P, dim]
     d_prob: np.ndarray | None  # sigmoid(D) at those points: [P]
+
+    def draw(self, path: str, title: str) -> str:
+        return plot_toy(self, self.source, path, title)
+
+
+@dataclasses.dataclass
+class ImageEvalResult:
+    """Scalar metrics and a grid of samples from fixed noise."""
+
+    metrics: dict[str, float]
+    samples: np.ndarray  # [n, H, W, C] in [-1, 1]
+
+    def draw(self, path: str, title: str) -> str:
+        return plot_image_grid(self.samples, path, title)
+
+
+EvalResult = ToyEvalResult | ImageEvalResult
 
 
 def generator_params(state: GANState, use_ema: bool) -> Any:
@@ -47,18 +69,21 @@ def d_grid_for(source: GaussianMixture) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], 1)
 
 
+def _eval_key(config: ml_collections.ConfigDict) -> jax.Array:
+    return jax.random.fold_in(jax.random.PRNGKey(config.seed), 2)
+
+
 def make_toy_evaluator(gan: GAN, source: GaussianMixture,
-                       config: ml_collections.ConfigDict) -> Callable[[GANState], EvalResult]:
-    """Fixed eval noise and real samples (from the seed), so successive evals are comparable."""
+                       config: ml_collections.ConfigDict) -> Callable[[GANState], ToyEvalResult]:
+    """Moments (1-D) or mode coverage (2-D) of eval.num_samples samples, and D on the data."""
     n = config.eval.num_samples
     group = config.model.d_group
     n_groups = max(n // group, 1)
-    seed = config.seed
+    key = _eval_key(config)
     grid = d_grid_for(source) if group == 1 else None
 
     @jax.jit
     def evaluate(g_params, g_stats, d_params, d_stats):
-        key = jax.random.fold_in(jax.random.PRNGKey(seed), 2)
         z = gan.sample_noise(jax.random.fold_in(key, 0), n)
         real = source.sample(jax.random.fold_in(key, 1), n_groups * group)
         fake, _ = gan.generate(g_params, g_stats, z, train=False)
@@ -69,7 +94,7 @@ def make_toy_evaluator(gan: GAN, source: GaussianMixture,
                                                      jnp.float32), train=False)[0])
         return fake, real, jnp.mean(d_on_data), d_prob
 
-    def run(state: GANState) -> EvalResult:
+    def run(state: GANState) -> ToyEvalResult:
         fake, real, d_on_data, d_prob = evaluate(generator_params(state, config.eval.use_ema),
                                            state.g_batch_stats, state.d_params,
                                            state.d_batch_stats)
@@ -79,7 +104,33 @@ def make_toy_evaluator(gan: GAN, source: GaussianMixture,
             metrics.update(sample_moments(fake))
         else:
             metrics.update(mode_coverage(fake, source.centers, source.std))
-        return EvalResult(metrics, np.asarray(real), fake, grid,
-                          None if d_prob is None else np.asarray(d_prob))
+        return ToyEvalResult(metrics, source, np.asarray(real), fake, grid,
+                             None if d_prob is None else np.asarray(d_prob))
+
+    return run
+
+
+def make_image_evaluator(gan: GAN, real: np.ndarray,
+                         config: ml_collections.ConfigDict) -> Callable[[GANState], ImageEvalResult]:
+    """Samples from fixed noise for the PNG grid, and D's mean probability on real images.
+
+    Image-quality metrics (FID, KID, IS) belong to ganjax.metrics and arrive with their issue.
+    """
+    z = gan.sample_noise(jax.random.fold_in(_eval_key(config), 0), config.eval.grid_size)
+    real = jnp.asarray(real)
+
+    @jax.jit
+    def evaluate(g_params, g_stats, d_params, d_stats):
+        samples, _ = gan.generate(g_params, g_stats, z, train=False)
+        d_real = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, real, train=False)[0])
+        d_fake = jax.nn.sigmoid(gan.discriminate(d_params, d_stats, samples, train=False)[0])
+        return samples, jnp.mean(d_real), jnp.mean(d_fake)
+
+    def run(state: GANState) -> ImageEvalResult:
+        samples, d_real, d_fake = evaluate(generator_params(state, config.eval.use_ema),
+                                           state.g_batch_stats, state.d_params,
+                                           state.d_batch_stats)
+        return ImageEvalResult({"d_on_data": float(d_real), "d_on_samples": float(d_fake)},
+                               np.asarray(samples))
 
     return run

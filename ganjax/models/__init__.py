@@ -9,12 +9,25 @@ from ganjax.models.mlp import MLPDiscriminator, MLPGenerator
 
 
 def build_models(config: ml_collections.ConfigDict, data_dim: int) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for `config.model`, producing samples of `data_dim` features."""
-    m = config.model
-    generator = MLPGenerator(hidden=tuple(m.g_hidden), out_dim=data_dim, activation=m.g_activation)
-    discriminator = MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
-                                     group=m.d_group, group_features=m.d_group_features)
-    return generator, discriminator
+    """(generator, discriminator) for `config.model`; toys' samples have `data_dim` features."""
+    m, d = config.model, config.data
+    if m.name == "mlp":
+        return (MLPGenerator(hidden=tuple(m.g_hidden), out_dim=data_dim, activation=m.g_activation),
+                MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation,
+                                 group=m.d_group, group_features=m.d_group_features))
+    if m.name == "dcgan":
+        from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
+
+        return (DCGANGenerator(resolution=d.resolution, channels=d.channels, width=m.width,
+                               batch_norm=m.g_batch_norm, fast_transpose=m.fast_transpose),
+                DCGANDiscriminator(resolution=d.resolution, width=m.width,
+                                   batch_norm=m.d_batch_norm, spectral_norm=m.d_spectral_norm))
+    if m.name == "sngan":
+        from ganjax.models.sngan import SNGANDiscriminator, SNGANGenerator
+
+        return (SNGANGenerator(channels=d.channels, width=m.width),
+                SNGANDiscriminator(width=m.width))
+    raise ValueError(f"unknown model.name {m.name!r}; known: mlp, dcgan, sngan")
 
 
 __all__ = ["MLPDiscriminator", "MLPGenerator", "build_models"]
