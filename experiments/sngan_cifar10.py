@@ -1,6 +1,6 @@
 """SNGAN ResNet on CIFAR-10 at 32x32 (Miyato et al. 2018), for GPU/TPU users.
 
-ResNet G (z 128, 256 channels) and ResNet D with spectral normalisation on every layer, hinge
+ResNet G (z 128, 256 channels) and ResNet D (128 channels) with spectral normalisation on every layer, hinge
 loss, Adam(2e-4, b1=0, b2=0.9), 5 D steps per G step, batch 64, 50k G updates, linear lr decay.
 Published (CIFAR-10, reprint): ResNet SN-GAN IS 8.22, FID 21.7.
 FID/IS evaluation in ganjax arrives with the metrics issue; this config trains and draws samples.
@@ -20,7 +20,8 @@ def get_config():
 
     c.model.name = "sngan"
     c.model.noise_dim = 128
-    c.model.width = 256
+    c.model.width = 256  # G: 256 channels, D: 128 (Miyato et al. 2018, Table 4)
+    c.model.d_width = 128
     c.model.d_batch_norm = False
     c.model.d_spectral_norm = True
 

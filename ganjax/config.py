@@ -74,11 +74,14 @@ def base_config() -> ConfigDict:
     c.model.d_group = 1
     c.model.d_group_features = "concat"
     # Image models.
-    c.model.width = 64  # base channel count
+    c.model.width = 64  # base channel count (G)
+    c.model.d_width = 0  # D's base channel count; 0 = model.width
     c.model.g_batch_norm = True
     c.model.d_batch_norm = True
     c.model.d_spectral_norm = False
-    c.model.fast_transpose = True  # exact ConvTranspose with a fast kernel gradient on CPU
+    # Convs whose gradients are again canonical-layout convs (same function and parameters as
+    # flax's Conv/ConvTranspose); XLA:CPU runs autodiff's layouts 20-100x slower inside scans.
+    c.model.fast_conv = True
 
     c.loss = ConfigDict()
     c.loss.name = "non_saturating"
@@ -310,6 +313,7 @@ def _validate_images(c: ConfigDict) -> None:
     _require(c.data.channels in (1, 3), "data.channels", "must be 1 or 3", c)
     _require(c.data.fit in FITS, "data.fit", one_of(FITS), c)
     _require(c.model.width >= 1, "model.width", "must be >= 1", c)
+    _require(c.model.d_width >= 0, "model.d_width", "must be >= 0 (0 = model.width)", c)
     _require(c.model.d_group == 1, "model.d_group", "image discriminators judge single images", c)
     _require(c.penalty.name == "none" or not c.model.d_batch_norm, "penalty.name",
              "gradient penalties need per-sample D outputs; set model.d_batch_norm=false", c)

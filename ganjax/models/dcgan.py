@@ -1,0 +1,101 @@
+"""DCGAN generator and discriminator (Radford et al. 2015) for square NHWC images.
+
+Both networks follow the resolution: G projects z to a base grid (7x7 when 7 divides the
+resolution, so 28 = 7 -> 14 -> 28; 4x4 otherwise, so 8 = 4 -> 8 in one step, 32 = 4 -> 8 -> 16
+-> 32) and doubles it per 4x4 stride-2 transposed conv; D halves it per 4x4 stride-2 conv down
+to the same base grid. Widths halve on G's way up and double on D's way down, so that G's last
+hidden block and D's first block have `width` channels. Layers followed by BatchNorm have no
+bias (BatchNorm's shift replaces it).
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from ganjax.models.layers import Conv, ConvTranspose2x, batch_norm, maybe_spectral_norm
+
+Array = jax.Array
+
+
+def base_grid(resolution: int) -> tuple[int, int]:
+    """(base side, number of 2x resampling steps) for a square `resolution`."""
+    base = 7 if resolution % 7 == 0 else 4
+    steps = (resolution // base).bit_length() - 1
+    if resolution < 2 * base or resolution != base << steps:
+        raise ValueError(f"resolution {resolution} is not 4 * 2^n or 7 * 2^n with n >= 1")
+    return base, steps
+
+
+class DCGANGenerator(nn.Module):
+    """z [B, noise_dim] -> images [B, resolution, resolution, channels] in [-1, 1].
+
+    dense -> base x base x (width * 2^(n-1)) -> BN, ReLU -> [up 2x, BN, ReLU] * (n-1) -> up 2x
+    to `channels` -> tanh, with n = log2(resolution / base). `fast_transpose` picks
+    ConvTranspose2x's hand-written backward pass (same function and parameters either way).
+    """
+
+    resolution: int = 32
+    channels: int = 3
+    width: int = 64
+    batch_norm: bool = True
+    fast_transpose: bool = True
+
+    @nn.compact
+    def __call__(self, z: Array, train: bool = True) -> Array:
+        base, steps = base_grid(self.resolution)
+        # Conditioning (class labels) would enter here: an embedding joined to z before the
+        # projection, and/or class-conditional BatchNorm in the blocks below.
+        features = self.width * 2 ** (steps - 1)
+        x = nn.Dense(base * base * features, use_bias=not self.batch_norm, name="project")(z)
+        x = self._norm_relu(x.reshape(z.shape[0], base, base, features), train, "project_bn")
+        for i in range(steps - 1):
+            features //= 2
+            x = self._up(features, not self.batch_norm, f"up{i}")(x)
+            x = self._norm_relu(x, train, f"up{i}_bn")
+        x = self._up(self.channels, True, f"up{steps - 1}")(x)
+        return jnp.tanh(x)
+
+    def _up(self, features: int, use_bias: bool, name: str) -> ConvTranspose2x:
+        return ConvTranspose2x(features, 4, 2, use_bias=use_bias, fast=self.fast_transpose,
+                               name=name)
+
+    def _norm_relu(self, x: Array, train: bool, name: str) -> Array:
+        if self.batch_norm:
+            x = batch_norm(train, name)(x)
+        return nn.relu(x)
+
+
+class DCGANDiscriminator(nn.Module):
+    """Images [B, H, W, C] -> logits [B]: [4x4 stride-2 conv, (BN), LeakyReLU 0.2] * n -> dense.
+
+    BatchNorm (if on) follows every conv but the first; `spectral_norm` normalises every conv and
+    the dense layer (its power-iteration vectors live in "batch_stats"; SN usually goes with
+    batch_norm=False, as in Miyato et al. 2018). No pooling. `fast_conv` picks layers.Conv's
+    canonical-layout gradients (same function and parameters as nn.Conv either way).
+    """
+
+    resolution: int = 32
+    width: int = 64
+    batch_norm: bool = True
+    spectral_norm: bool = False
+    fast_conv: bool = True
+
+    @nn.compact
+    def __call__(self, x: Array, train: bool = True) -> Array:
+        _, steps = base_grid(self.resolution)
+        if x.shape[1:3] != (self.resolution, self.resolution):
+            raise ValueError(f"images of side {x.shape[1:3]} for a D of resolution "
+                             f"{self.resolution}")
+        features = self.width
+        for i in range(steps):
+            norm = self.batch_norm and i > 0
+            conv = Conv(features, 4, 2, use_bias=not norm, fast=self.fast_conv, name=f"down{i}")
+            x = maybe_spectral_norm(conv, self.spectral_norm)(x, train)
+            if norm:
+                x = batch_norm(train, f"down{i}_bn")(x)
+            x = nn.leaky_relu(x, 0.2)
+            features *= 2
+        logit = maybe_spectral_norm(nn.Dense(1, name="logit"), self.spectral_norm)
+        return logit(x.reshape(x.shape[0], -1), train)[:, 0]
