@@ -188,7 +188,8 @@ def test_spectral_norm_state_is_carried_by_the_engine():
     state = GANState(step=np.int32(0), rng=np.asarray(KEY), g_params=g["params"],
                      d_params=d["params"], g_batch_stats=g["batch_stats"],
                      d_batch_stats=d["batch_stats"], g_opt_state=g_opt, d_opt_state=d_opt)
-    assert jax.tree.structure(state) == jax.tree.structure(jax.eval_shape(init_state, gan, KEY))
+    assert jax.tree.structure(state) == jax.tree.structure(
+        jax.eval_shape(lambda key: init_state(gan, key), KEY))
     new, metrics = jax.jit(make_train_step(gan))(state, {"x": normal(4, (1, 4, 8, 8, 3), 0.5)})
     assert all(np.isfinite(v) for v in jax.tree.leaves(metrics))
     changed = lambda a, b: not jax.tree.all(jax.tree.map(np.array_equal, a, b))  # noqa: E731
@@ -226,18 +227,24 @@ def test_dcgan_matches_pytorch_in_train_mode():
     g, d = DCGANGenerator(28, 1, width), DCGANDiscriminator(28, width)
     z, x = normal(5, (4, noise)), normal(6, (4, 28, 28, 1))
     g_vars, d_vars = random_variables(g, z), random_variables(d, x, seed=100)
-    images = jax.jit(lambda v, z: g.apply(v, z, train=True, mutable=["batch_stats"])[0])(g_vars, z)
+    images, g_stats = jax.jit(lambda v, z: g.apply(v, z, train=True, mutable=["batch_stats"]))(
+        g_vars, z)
     logits = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"])[0])(d_vars, x)
 
     tg = _torch_dcgan(torch, width, noise)
     td = _torch_dcgan(torch, width, noise, discriminator=True)
-    _copy_into(torch, tg, g_vars["params"], ["project", "project_bn", "up0", "up0_bn", "up1"])
-    _copy_into(torch, td, d_vars["params"], ["down0", "down1", "down1_bn", "logit"])
+    _copy_into(torch, tg, g_vars, ["project", "project_bn", "up0", "up0_bn", "up1"])
+    _copy_into(torch, td, d_vars, ["down0", "down1", "down1_bn", "logit"])
     with torch.no_grad():
         t_images = tg.train()(torch.from_numpy(z)).permute(0, 2, 3, 1).numpy()
         t_logits = td.train()(torch.from_numpy(x).permute(0, 3, 1, 2))[:, 0].numpy()
     np.testing.assert_allclose(images, t_images, rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(logits, t_logits, rtol=1e-4, atol=1e-4)
+    for name, layer in (("project_bn", tg[2]), ("up0_bn", tg[5])):  # PyTorch's running stats
+        np.testing.assert_allclose(g_stats["batch_stats"][name]["mean"], layer.running_mean,
+                                   rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(g_stats["batch_stats"][name]["var"], layer.running_var,
+                                   rtol=1e-4, atol=1e-6)
 
 
 def _torch_dcgan(torch, width, noise, discriminator=False):
@@ -255,8 +262,8 @@ def _torch_dcgan(torch, width, noise, discriminator=False):
                         t.Tanh())
 
 
-def _copy_into(torch, sequential, params, names):
-    """Copies flax parameters (NHWC, HWIO) into the layers with weights, in order (NCHW, OIHW).
+def _copy_into(torch, sequential, variables, names):
+    """Copies flax variables (NHWC, HWIO) into the layers with weights, in order (NCHW, OIHW).
 
     A dense layer next to a 7x7 grid flattens it in (h, w, c) order here, (c, h, w) in torch;
     flax's transposed conv is an input-dilated conv with the kernel as is, torch's is the
@@ -265,9 +272,12 @@ def _copy_into(torch, sequential, params, names):
     layers = [m for m in sequential if any(True for _ in m.parameters(recurse=False))]
     assert len(layers) == len(names)
     for layer, name in zip(layers, names):
-        p = {k: np.asarray(v) for k, v in params[name].items()}
+        p = {k: np.asarray(v) for k, v in variables["params"][name].items()}
         if isinstance(layer, torch.nn.BatchNorm2d):
             weight = p["scale"]
+            stats = variables["batch_stats"][name]
+            layer.running_mean.copy_(torch.from_numpy(np.asarray(stats["mean"])))
+            layer.running_var.copy_(torch.from_numpy(np.asarray(stats["var"])))
         elif isinstance(layer, torch.nn.ConvTranspose2d):
             weight = p["kernel"][::-1, ::-1].transpose(2, 3, 0, 1)
         elif isinstance(layer, torch.nn.Conv2d):
