@@ -6,12 +6,12 @@ conv 128 -> BN, LeakyReLU -> dense 1 (layers followed by BN have no bias). Batch
 b1=0.5), non-saturating loss, one D update then one G update (on fresh noise) per step.
 
 Timed in one process, in alternating rounds (medians over rounds, and the best round, the least
-disturbed one on a shared machine): ganjax's jitted step with the hand-written conv gradients of
-ganjax.models.layers (the default), the same in a lax.scan of `chunk` steps, ganjax with flax's
-ConvTranspose and Conv and plain autodiff, and PyTorch eager with its default thread count and
-with one thread (OpenMP's 2 threads suffer most when other processes share the 2 cores). Also
-measured in fresh subprocesses: XLA:CPU's YNNPACK fusion on (XLA's default) against off
-(ganjax's default).
+disturbed one on a shared machine): ganjax's jitted step with the hand-written conv gradients
+and matmul-based BatchNorm sums of ganjax.models.layers (the default), the same in a lax.scan
+of `chunk` steps, ganjax with flax's ConvTranspose in G (then also flax's Conv in D) and plain
+autodiff, and PyTorch eager with its default thread count and with one thread (OpenMP's 2
+threads suffer most when other processes share the 2 cores). Also measured in fresh
+subprocesses: XLA:CPU's YNNPACK fusion on (XLA's default) against off (ganjax's default).
 
   pip install -e '.[bench]' && python benchmarks/dcgan_step.py
 
@@ -28,11 +28,15 @@ import statistics
 import subprocess
 import sys
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ganjax.gan import GAN
 
 BATCH, NOISE, RES, WIDTH, LR, BETA1 = 64, 100, 28, 64, 2e-4, 0.5
 
 
-def make_gan(fast_transpose: bool):
+def make_gan(fast_transpose: bool, fast_conv: bool) -> GAN:
     """The benchmark's GAN as a ganjax.gan.GAN built straight from the DCGAN modules."""
     import optax
 
@@ -43,7 +47,7 @@ def make_gan(fast_transpose: bool):
 
     return GAN(
         generator=DCGANGenerator(RES, 1, WIDTH, fast_transpose=fast_transpose),
-        discriminator=DCGANDiscriminator(RES, WIDTH, fast_conv=fast_transpose),
+        discriminator=DCGANDiscriminator(RES, WIDTH, fast_conv=fast_conv),
         loss=get_loss("non_saturating"), penalty=get_penalty("none"), penalty_weight=0.0,
         g_tx=optax.adam(LR, b1=BETA1), d_tx=optax.adam(LR, b1=BETA1),
         noise="normal", noise_dim=NOISE, data_shape=(RES, RES, 1), d_weight_clip=0.0,
@@ -53,13 +57,14 @@ def make_gan(fast_transpose: bool):
 class GanjaxRunner:
     """Runs `chunk` steps per call: `chunk` jitted steps, or one lax.scan over `chunk` steps."""
 
-    def __init__(self, chunk: int, fused: bool, fast_transpose: bool = True):
+    def __init__(self, chunk: int, fused: bool, fast_transpose: bool = True,
+                 fast_conv: bool = True):
         import jax
 
         from ganjax.gan import init_state
         from ganjax.step import make_train_n_steps, make_train_step
 
-        gan = make_gan(fast_transpose)
+        gan = make_gan(fast_transpose, fast_conv)
         self.jax, self.chunk, self.fused = jax, chunk, fused
         self.state = init_state(gan, jax.random.PRNGKey(0))
         step = make_train_step(gan)
@@ -190,9 +195,12 @@ def main() -> None:
           f"chunks of {args.chunk} steps, {args.rounds} alternating rounds", flush=True)
     runners = {"ganjax": GanjaxRunner(args.chunk, fused=False),
                "ganjax_scan": GanjaxRunner(args.chunk, fused=True),
-               # flax's ConvTranspose and Conv with plain autodiff: ~10x slower, so fewer steps.
+               # flax's ConvTranspose (G) with plain autodiff; then also flax's Conv (D): ~10x
+               # slower, so fewer steps per call.
+               "ganjax_plain_transpose": GanjaxRunner(max(1, args.chunk // 2), fused=False,
+                                                      fast_transpose=False),
                "ganjax_plain_convs": GanjaxRunner(max(1, args.chunk // 5), fused=False,
-                                                  fast_transpose=False),
+                                                  fast_transpose=False, fast_conv=False),
                "torch": TorchRunner(args.chunk),
                "torch_1_thread": TorchRunner(args.chunk, threads=1)}
     rates = steps_per_s(runners, args.rounds)
@@ -214,6 +222,9 @@ def main() -> None:
         "torch_1_thread_steps_per_s": round(median["torch_1_thread"], 2),
         "scan_steps_per_s": round(median["ganjax_scan"], 2),
         "scan_ratio": round(median["ganjax_scan"] / median["torch"], 3),
+        "plain_transpose_steps_per_s": round(median["ganjax_plain_transpose"], 2),
+        "fast_over_plain_transpose": round(median["ganjax"] / median["ganjax_plain_transpose"],
+                                           3),
         "plain_convs_steps_per_s": round(median["ganjax_plain_convs"], 2),
         "fast_over_plain_convs": round(median["ganjax"] / median["ganjax_plain_convs"], 3),
     }
