@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from typing import TYPE_CHECKING
+
+from _timing import alternating_rates  # benchmarks/ is on sys.path
 
 if TYPE_CHECKING:
     from ganjax.gan import GAN
@@ -141,29 +141,12 @@ class TorchRunner:
             self.torch.set_num_threads(default)
 
 
-def steps_per_s(runners: dict, rounds: int) -> dict[str, dict[str, float]]:
-    """Alternates the runners for `rounds` rounds after one warm-up call each.
-
-    Per runner: the median rate over rounds and the best round's (the least disturbed by
-    other processes on a shared machine).
-    """
-    rates = {name: [] for name in runners}
-    for runner in runners.values():
-        runner.run()  # compile / warm up
-    for _ in range(rounds):
-        for name, runner in runners.items():
-            start = time.perf_counter()
-            runner.run()
-            rates[name].append(runner.chunk / (time.perf_counter() - start))
-    return {name: {"median": statistics.median(r), "best": max(r)} for name, r in rates.items()}
-
-
 def rates_child(ynn: bool, rounds: int, chunk: int) -> None:
     """ganjax median rates (per step and fused) under one XLA:CPU fusion setting."""
     from ganjax import runtime
 
     runtime.set_xla_cpu_fusion(ynn)
-    rates = steps_per_s({"per_step": GanjaxRunner(chunk, fused=False),
+    rates = alternating_rates({"per_step": GanjaxRunner(chunk, fused=False),
                          "fused": GanjaxRunner(chunk, fused=True)}, rounds)
     print(json.dumps({name: r["median"] for name, r in rates.items()}))
 
@@ -203,7 +186,7 @@ def main() -> None:
                                                   fast_transpose=False, fast_conv=False),
                "torch": TorchRunner(args.chunk),
                "torch_1_thread": TorchRunner(args.chunk, threads=1)}
-    rates = steps_per_s(runners, args.rounds)
+    rates = alternating_rates(runners, args.rounds)
     for name, rate in rates.items():
         print(f"{name}: median {rate['median']:.2f} steps/s ({1e3 / rate['median']:.1f} ms/step), "
               f"best round {rate['best']:.2f} steps/s", flush=True)

@@ -23,10 +23,11 @@ _PROCESS_START = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
+
+from _timing import alternating_rates  # noqa: E402  (benchmarks/ is on sys.path)
 
 BATCH, WIDTH, LR = 512, 128, 1e-3
 
@@ -116,19 +117,6 @@ class TorchRunner:
             self._step()
 
 
-def steps_per_s(runners: dict, rounds: int) -> dict[str, float]:
-    """Alternates the runners for `rounds` rounds after one warm-up call each; median rates."""
-    rates = {name: [] for name in runners}
-    for runner in runners.values():
-        runner.run()  # compile / warm up
-    for _ in range(rounds):
-        for name, runner in runners.items():
-            start = time.perf_counter()
-            runner.run()
-            rates[name].append(runner.chunk / (time.perf_counter() - start))
-    return {name: statistics.median(r) for name, r in rates.items()}
-
-
 def _child(args: list[str], env: dict | None = None) -> dict:
     """Runs this script in a fresh process and returns its last JSON line."""
     result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
@@ -154,9 +142,9 @@ def rates_child(ynn: bool, rounds: int, chunk: int) -> None:
     from ganjax import runtime
 
     runtime.set_xla_cpu_fusion(ynn)
-    rates = steps_per_s({"fused": GanjaxRunner(chunk, fused=True),
-                         "per_step": GanjaxRunner(chunk, fused=False)}, rounds)
-    print(json.dumps(rates))
+    rates = alternating_rates({"fused": GanjaxRunner(chunk, fused=True),
+                               "per_step": GanjaxRunner(chunk, fused=False)}, rounds)
+    print(json.dumps({name: r["median"] for name, r in rates.items()}))
 
 
 def main() -> None:
@@ -180,8 +168,9 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads; batch {BATCH}, "
           f"chunks of {args.chunk} steps, {args.rounds} alternating rounds", flush=True)
-    main_rates = steps_per_s({"ganjax": GanjaxRunner(args.chunk, fused=True),
-                              "torch": TorchRunner(args.chunk)}, args.rounds)
+    main_rates = {name: r["median"] for name, r in alternating_rates(
+        {"ganjax": GanjaxRunner(args.chunk, fused=True), "torch": TorchRunner(args.chunk)},
+        args.rounds).items()}
     print(f"side by side: ganjax {main_rates['ganjax']:.0f} steps/s, "
           f"torch {main_rates['torch']:.0f} steps/s", flush=True)
 

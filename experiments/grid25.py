@@ -14,6 +14,7 @@ al. 2018) with no packing, penalty, EMA or schedule; the non-saturating one keep
 """
 
 from ganjax.config import base_config
+from ganjax.experiments._baselines import plain_gan
 
 
 def get_config(variant: str = "recommended"):
@@ -45,12 +46,7 @@ def get_config(variant: str = "recommended"):
         c.train.batch_size = 256
         c.train.steps = 20_000
     elif variant in ("vanilla", "minimax"):
-        # Plain GAN baselines with the literature's Adam settings (PacGAN: lr 1e-4, batch 100).
-        c.loss.name = "non_saturating" if variant == "vanilla" else "minimax"
-        c.optim.g_lr = 1e-4
-        c.optim.d_lr = 1e-4
-        c.train.batch_size = 100
-        c.train.steps = 20_000
+        plain_gan(c, "non_saturating" if variant == "vanilla" else "minimax")
     else:
         raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax")
     return c

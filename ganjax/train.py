@@ -124,7 +124,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     t = config.train
     start = time.perf_counter()
     first_step_time = None
-    step, pending, rate = 0, [], float("nan")
+    step, pending = 0, []
     try:
         while step < t.steps:
             n = _next_boundary(step, config) - step
@@ -140,8 +140,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                 _check_finite(step, logged)
                 writer.write(step, logged)
                 if verbose:
-                    rate = progress.update(step, {k: logged[k] for k in
-                                                  ("train/d_loss", "train/g_loss")})
+                    progress.update(step, {k: logged[k] for k in
+                                           ("train/d_loss", "train/g_loss")})
             if step % t.eval_every == 0 or step == t.steps:
                 result = experiment.evaluate(state)
                 writer.write(step, {f"eval/{k}": v for k, v in result.metrics.items()})

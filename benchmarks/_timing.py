@@ -1,0 +1,23 @@
+"""Side-by-side timing shared by the benchmarks."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def alternating_rates(runners: dict, rounds: int) -> dict[str, dict[str, float]]:
+    """Steps/s of each runner (`.run()` advances `.chunk` steps), alternating for `rounds` rounds
+    after one warm-up call each, so that all see the same machine conditions.
+
+    Per runner: the median over rounds and the best round (the least disturbed by other processes).
+    """
+    rates = {name: [] for name in runners}
+    for runner in runners.values():
+        runner.run()  # compile / warm up
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            start = time.perf_counter()
+            runner.run()
+            rates[name].append(runner.chunk / (time.perf_counter() - start))
+    return {name: {"median": statistics.median(r), "best": max(r)} for name, r in rates.items()}
