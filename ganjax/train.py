@@ -10,6 +10,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from typing import Any, Callable
 
@@ -25,7 +26,7 @@ from ganjax.gan import GAN, build_gan, init_state
 from ganjax.runners import DeviceSampledRunner, HostFedRunner
 from ganjax.state import GANState
 from ganjax.step import make_train_step
-from ganjax.writers import MetricWriter, Progress
+from ganjax.writers import MetricWriter, Progress, jsonable
 
 
 class DivergenceError(RuntimeError):
@@ -154,7 +155,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
 
     plot_curves(writer.records, os.path.join(workdir, "figures", "curves.png"))
     final_figure = os.path.join(workdir, "figures", "final.png")
-    result.draw(final_figure, f"{name}, step {step}")
+    shutil.copyfile(os.path.join(workdir, "figures", f"step_{step:07d}.png"), final_figure)
     summary = {
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},
@@ -164,6 +165,6 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
         "figure": final_figure,
     }
     with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump({k: (v if not isinstance(v, float) or math.isfinite(v) else None)
-                   for k, v in summary.items()}, f, indent=2)
+        json.dump({k: jsonable(v) if isinstance(v, float) else v for k, v in summary.items()},
+                  f, indent=2)
     return summary

@@ -10,7 +10,7 @@ import time
 from typing import Any, TextIO
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Floats as floats, NaN/Inf as null (JSON has neither)."""
     value = float(value)
     return value if math.isfinite(value) else None
@@ -31,7 +31,7 @@ class MetricWriter:
         self.records: list[dict[str, Any]] = []
 
     def write(self, step: int, metrics: dict[str, Any]) -> None:
-        record = {"step": int(step), **{k: _jsonable(v) for k, v in metrics.items()}}
+        record = {"step": int(step), **{k: jsonable(v) for k, v in metrics.items()}}
         self.records.append(record)
         self._file.write(json.dumps(record) + "\n")
         self._file.flush()

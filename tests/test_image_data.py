@@ -1,8 +1,6 @@
 """Image datasets, their preprocessing to model range, and the deterministic per-host sampler."""
 
 import gzip
-import os
-import pathlib
 import sys
 import types
 
@@ -14,10 +12,6 @@ from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range
 from ganjax.data.sampler import BatchSampler, prefetch
 from ganjax.data.sources import load_dataset, prepare_tfds
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-MNIST_DIR = pathlib.Path(os.environ.get("GANJAX_MNIST_DIR", REPO.parent / "shared/data/mnist"))
-needs_mnist = pytest.mark.skipif(not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").exists(),
-                                 reason=f"no MNIST in {MNIST_DIR} (set GANJAX_MNIST_DIR)")
 
 
 def write_idx(path, magic, array):
@@ -53,16 +47,15 @@ def test_digits_are_8x8_uint8_with_ten_classes():
         load_dataset("digits", split="test")
 
 
-@needs_mnist
-def test_real_mnist_test_split_from_idx_and_train_from_npz():
-    ds = load_dataset(f"mnist_idx:{MNIST_DIR}", split="test")
+def test_real_mnist_test_split_from_idx_and_train_from_npz(mnist_dir):
+    ds = load_dataset(f"mnist_idx:{mnist_dir}", split="test")
     assert len(ds) == 10_000 and ds.image_shape == (28, 28, 1) and ds.num_classes == 10
     x, y = ds.get(np.arange(10))
     assert y.tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9] and x.dtype == np.uint8
-    train = load_dataset(f"npz:{MNIST_DIR / 'train-first10k.npz'}")
+    train = load_dataset(f"npz:{mnist_dir / 'train-first10k.npz'}")
     assert train.get(np.arange(5))[1].tolist() == [5, 0, 4, 1, 9]
     with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte"):
-        load_dataset(f"mnist_idx:{MNIST_DIR}", split="train")
+        load_dataset(f"mnist_idx:{mnist_dir}", split="train")
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
