@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import statistics
+import subprocess
+import sys
 import time
 
 
@@ -21,3 +24,11 @@ def alternating_rates(runners: dict, rounds: int) -> dict[str, dict[str, float]]
             runner.run()
             rates[name].append(runner.chunk / (time.perf_counter() - start))
     return {name: {"median": statistics.median(r), "best": max(r)} for name, r in rates.items()}
+
+
+def run_child(script: str, args: list[str]) -> dict:
+    """Runs `script` with `args` in a fresh Python process (fresh XLA flags, cold caches) and
+    returns the JSON object on its last line of output."""
+    result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
+                            check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])

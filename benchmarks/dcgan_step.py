@@ -23,12 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 from typing import TYPE_CHECKING
 
-from _timing import alternating_rates  # benchmarks/ is on sys.path
+from _timing import alternating_rates, run_child  # benchmarks/ is on sys.path
 
 if TYPE_CHECKING:
     from ganjax.gan import GAN
@@ -46,7 +43,7 @@ def make_gan(fast_transpose: bool, fast_conv: bool) -> GAN:
     from ganjax.penalties import get_penalty
 
     return GAN(
-        generator=DCGANGenerator(RES, 1, WIDTH, fast_transpose=fast_transpose),
+        generator=DCGANGenerator(RES, 1, WIDTH, fast_conv=fast_transpose),
         discriminator=DCGANDiscriminator(RES, WIDTH, fast_conv=fast_conv),
         loss=get_loss("non_saturating"), penalty=get_penalty("none"), penalty_weight=0.0,
         g_tx=optax.adam(LR, b1=BETA1), d_tx=optax.adam(LR, b1=BETA1),
@@ -151,13 +148,6 @@ def rates_child(ynn: bool, rounds: int, chunk: int) -> None:
     print(json.dumps({name: r["median"] for name, r in rates.items()}))
 
 
-def _child(args: list[str]) -> dict:
-    """Runs this script in a fresh process and returns its last JSON line."""
-    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                            env=dict(os.environ), check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -213,7 +203,7 @@ def main() -> None:
     }
     if not args.skip_ynn:
         child = ["--child", "--rounds", str(args.rounds), "--chunk", str(args.chunk)]
-        off, on = _child(child), _child(child + ["--ynn"])
+        off, on = run_child(__file__, child), run_child(__file__, child + ["--ynn"])
         print(f"fresh processes: YNN fusion off {off}, on {on} (steps/s)", flush=True)
         result["ynn_off_over_on"] = round(off["per_step"] / on["per_step"], 3)
         result["ynn_off_over_on_scan"] = round(off["fused"] / on["fused"], 3)

@@ -22,12 +22,9 @@ _PROCESS_START = time.perf_counter()
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 
-from _timing import alternating_rates  # noqa: E402  (benchmarks/ is on sys.path)
+from _timing import alternating_rates, run_child  # noqa: E402  (benchmarks/ is on sys.path)
 
 BATCH, WIDTH, LR = 512, 128, 1e-3
 
@@ -117,13 +114,6 @@ class TorchRunner:
             self._step()
 
 
-def _child(args: list[str], env: dict | None = None) -> dict:
-    """Runs this script in a fresh process and returns its last JSON line."""
-    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
 def first_step_child(framework: str, cache_dir: str) -> None:
     """Time from process start to the end of the first training step (imports included)."""
     if framework == "torch":
@@ -176,7 +166,8 @@ def main() -> None:
 
     settings = {}
     for ynn in (False, True):
-        settings["ynn_on" if ynn else "ynn_off"] = _child(
+        settings["ynn_on" if ynn else "ynn_off"] = run_child(
+            __file__,
             ["--child", "rates", "--rounds", str(args.rounds), "--chunk", str(args.chunk)]
             + (["--ynn"] if ynn else []))
     for name, rates in settings.items():
@@ -184,11 +175,11 @@ def main() -> None:
               f"one call per step {rates['per_step']:.0f} steps/s", flush=True)
 
     with tempfile.TemporaryDirectory() as cache:
-        first = {
-            "cold": _child(["--child", "first_step", "--cache_dir", cache])["seconds"],
-            "warm_cache": _child(["--child", "first_step", "--cache_dir", cache])["seconds"],
-            "torch": _child(["--child", "first_step", "--framework", "torch"])["seconds"],
-        }
+        first_step = lambda *extra: run_child(  # noqa: E731
+            __file__, ["--child", "first_step", *extra])["seconds"]
+        first = {"cold": first_step("--cache_dir", cache),
+                 "warm_cache": first_step("--cache_dir", cache),
+                 "torch": first_step("--framework", "torch")}
     print(f"time to first step: ganjax cold {first['cold']:.2f} s, warm cache "
           f"{first['warm_cache']:.2f} s; torch {first['torch']:.2f} s", flush=True)
 

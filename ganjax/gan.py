@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 import flax.linen as nn
@@ -71,7 +72,7 @@ def _apply(module: nn.Module, params: PyTree, batch_stats: PyTree, x: jax.Array,
 def build_gan(config: ml_collections.ConfigDict, data_shape: tuple[int, ...]) -> GAN:
     """The GAN that `config` describes, for data examples of shape `data_shape`."""
     config_lib.validate(config)
-    generator, discriminator = build_models(config, data_dim=int(jnp.prod(jnp.array(data_shape))))
+    generator, discriminator = build_models(config, data_dim=math.prod(data_shape))
     g_tx, d_tx = make_optimizers(config)
     return GAN(
         generator=generator,

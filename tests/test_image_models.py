@@ -80,11 +80,11 @@ def test_resolution_must_be_base_times_a_power_of_two():
 
 
 def test_dcgan_fast_and_plain_gradients_agree():
-    """fast_transpose / fast_conv change the backward pass only: same parameters and function.
+    """fast_conv changes the backward pass only: same parameters and function.
 
     (The layers themselves are compared with flax's in test_conv_transpose.py.)
     """
-    fast, plain = (DCGANGenerator(16, 1, 4, fast_transpose=f) for f in (True, False))
+    fast, plain = (DCGANGenerator(16, 1, 4, fast_conv=f) for f in (True, False))
     z = normal(1, (3, 8), 3.0)
     variables = random_variables(fast, z)
     assert shapes(variables) == shapes(random_variables(plain, z))

@@ -20,7 +20,7 @@ def build_models(config: ml_collections.ConfigDict, data_dim: int) -> tuple[nn.M
         from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
         return (DCGANGenerator(resolution=d.resolution, channels=d.channels, width=m.width,
-                               batch_norm=m.g_batch_norm, fast_transpose=m.fast_conv),
+                               batch_norm=m.g_batch_norm, fast_conv=m.fast_conv),
                 DCGANDiscriminator(resolution=d.resolution, width=d_width,
                                    batch_norm=m.d_batch_norm, spectral_norm=m.d_spectral_norm,
                                    fast_conv=m.fast_conv))

@@ -32,7 +32,7 @@ class DCGANGenerator(nn.Module):
     """z [B, noise_dim] -> images [B, resolution, resolution, channels] in [-1, 1].
 
     dense -> base x base x (width * 2^(n-1)) -> BN, ReLU -> [up 2x, BN, ReLU] * (n-1) -> up 2x
-    to `channels` -> tanh, with n = log2(resolution / base). `fast_transpose` picks
+    to `channels` -> tanh, with n = log2(resolution / base). `fast_conv` picks
     ConvTranspose2x's hand-written backward pass (same function and parameters either way).
     """
 
@@ -40,7 +40,7 @@ class DCGANGenerator(nn.Module):
     channels: int = 3
     width: int = 64
     batch_norm: bool = True
-    fast_transpose: bool = True
+    fast_conv: bool = True
 
     @nn.compact
     def __call__(self, z: Array, train: bool = True) -> Array:
@@ -58,7 +58,7 @@ class DCGANGenerator(nn.Module):
         return jnp.tanh(x)
 
     def _up(self, features: int, use_bias: bool, name: str) -> ConvTranspose2x:
-        return ConvTranspose2x(features, 4, 2, use_bias=use_bias, fast=self.fast_transpose,
+        return ConvTranspose2x(features, 4, 2, use_bias=use_bias, fast=self.fast_conv,
                                name=name)
 
     def _norm_relu(self, x: Array, train: bool, name: str) -> Array:
