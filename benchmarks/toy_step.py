@@ -57,7 +57,8 @@ class GanjaxRunner:
         experiment = build_experiment(config)
         self.state, self.jax = experiment.state, jax
         if fused:
-            self._call = lambda state: experiment.runner.run(state, chunk)[0]
+            runner = experiment.make_runner(0)
+            self._call = lambda state: runner.run(state, chunk)[0]
         else:
             step = jax.jit(make_train_step(experiment.gan), donate_argnums=0)
             sample = jax.jit(toy_batch_sampler(make_source(config.data), config,

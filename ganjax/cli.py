@@ -1,4 +1,4 @@
-"""`ganjax` command line: train (more commands arrive with their issues).
+"""`ganjax` command line: train (and resume) an experiment, sample from a trained run.
 
 Imports of JAX and the library happen inside the commands, so that `ganjax --help` is instant and
 XLA flags can be set before JAX starts.
@@ -11,9 +11,11 @@ import os
 import sys
 import time
 
-EXIT_CONFIG_ERROR = 2
-EXIT_DIVERGED = 3
-EXIT_WORKDIR = 4
+EXIT_CONFIG_ERROR = 2  # bad config, data or arguments
+EXIT_DIVERGED = 3  # NaN/Inf in a loss or a parameter
+EXIT_WORKDIR = 4  # the workdir holds a run that this one must not mix with
+EXIT_CHECKPOINT = 5  # no checkpoint can be restored
+EXIT_INTERRUPTED = 75  # stopped by SIGTERM/SIGINT or --stop_at after a checkpoint: rerun to resume
 
 
 def _split_overrides(extra: list[str], parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -51,10 +53,17 @@ def _add_runtime_flags(parser: argparse.ArgumentParser) -> None:
                         help="keep XLA:CPU's YNNPACK fusion (ganjax turns it off: faster GAN steps)")
 
 
-def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+def _apply_runtime_flags(args: argparse.Namespace) -> None:
+    """XLA flags and the compilation cache; before the first computation."""
     from ganjax import runtime
 
     runtime.set_xla_cpu_fusion(args.xla_cpu_ynn_fusion)
+    if not args.no_compilation_cache:
+        runtime.enable_compilation_cache(args.compilation_cache)
+
+
+def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
+    _apply_runtime_flags(args)
     from ganjax import config as config_lib
 
     try:
@@ -63,30 +72,61 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     except config_lib.ConfigError as e:
         print(f"ganjax: config error: {e}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    if not args.no_compilation_cache:
-        runtime.enable_compilation_cache(args.compilation_cache)
     from ganjax import train as train_lib
+    from ganjax.checkpoint import CheckpointError
 
     name = _experiment_name(args.config)
     workdir = args.workdir or os.path.join("runs", f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
     print(f"ganjax: training {name} for {config.train.steps} steps; results in {workdir}",
           flush=True)
+    failures = ((config_lib.ConfigError, "config error", EXIT_CONFIG_ERROR),
+                (train_lib.DataError, "data error", EXIT_CONFIG_ERROR),
+                (train_lib.DivergenceError, "error", EXIT_DIVERGED),
+                (train_lib.WorkdirError, "error", EXIT_WORKDIR),
+                (CheckpointError, "checkpoint error", EXIT_CHECKPOINT),
+                (train_lib.Interrupted, "interrupted", EXIT_INTERRUPTED))
     try:
-        summary = train_lib.train(config, workdir, name=name)
-    except train_lib.DivergenceError as e:
-        print(f"ganjax: error: {e}", file=sys.stderr)
-        return EXIT_DIVERGED
-    except train_lib.WorkdirError as e:
-        print(f"ganjax: error: {e}", file=sys.stderr)
-        return EXIT_WORKDIR
-    except train_lib.DataError as e:
-        print(f"ganjax: data error: {e}", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
+        summary = train_lib.train(config, workdir, name=name, overwrite=args.overwrite,
+                                  stop_at=args.stop_at)
+    except tuple(kind for kind, _, _ in failures) as e:
+        label, code = next((label, code) for kind, label, code in failures if isinstance(e, kind))
+        print(f"ganjax: {label}: {e}", file=sys.stderr)
+        return code
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in summary.items()
                         if k.startswith("eval/") and v is not None)
     print(f"ganjax: done in {summary['wall_time_s']:.1f} s; {metrics}")
     print(f"ganjax: results in {os.path.abspath(workdir)} (summary.json, metrics.jsonl, "
           f"figures/final.png)")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    _apply_runtime_flags(args)
+    from ganjax import config as config_lib
+    from ganjax.checkpoint import CheckpointError
+    from ganjax.run_dir import load_run
+    from ganjax.sampling import FORMATS, generate, write_samples
+
+    if os.path.splitext(args.out)[1].lower() not in FORMATS:
+        print(f"ganjax: error: --out {args.out}: use a .npy or .png file", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if args.num < 1:
+        print(f"ganjax: error: --num {args.num}: must be >= 1", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    try:
+        run = load_run(args.workdir, args.step)
+    except config_lib.ConfigError as e:
+        print(f"ganjax: config error: {args.workdir}/config.json: {e}", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    except CheckpointError as e:
+        print(f"ganjax: checkpoint error: {e}", file=sys.stderr)
+        return EXIT_CHECKPOINT
+    use_ema = not args.raw_generator
+    samples = generate(run, args.num, args.seed, use_ema=use_ema)
+    path = write_samples(run, samples, args.out)
+    which = "EMA" if use_ema and run.state.g_ema_params is not None else "raw"
+    print(f"ganjax: wrote {len(samples)} samples of the {which} generator at step {run.step} "
+          f"to {path}")
     return 0
 
 
@@ -102,8 +142,29 @@ def build_parser() -> argparse.ArgumentParser:
                        help="experiment file (experiments/X.py[:variant]) or bundled name "
                             "(default: %(default)s)")
     train.add_argument("--workdir", default=None,
-                       help="output folder (default: runs/<experiment>_<time>)")
+                       help="output folder (default: runs/<experiment>_<time>); a workdir with "
+                            "checkpoints is resumed")
+    train.add_argument("--overwrite", action="store_true",
+                       help="start afresh in a non-empty workdir; the old run is renamed to "
+                            "<workdir>.replaced-<time>, never deleted")
+    train.add_argument("--stop_at", type=int, default=None, metavar="STEP",
+                       help=f"checkpoint at STEP and exit with code {EXIT_INTERRUPTED} (run the "
+                            f"same command again to continue), e.g. to fit a job time limit")
     _add_runtime_flags(train)
+
+    sample = commands.add_parser(
+        "sample", help="write samples of a trained run",
+        description="Sample the generator of a run's checkpoint (the EMA generator when the run "
+                    "kept one). .npy holds images as float32 NHWC in [0, 1] (toys: coordinates).")
+    sample.add_argument("--workdir", required=True, help="the run's folder")
+    sample.add_argument("--step", type=int, default=None,
+                        help="checkpoint step (default: the newest good one)")
+    sample.add_argument("--num", type=int, default=64, help="number of samples")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed")
+    sample.add_argument("--out", default="samples.png", help="output .npy or .png")
+    sample.add_argument("--raw_generator", action="store_true",
+                        help="sample the raw generator even when an EMA one exists")
+    _add_runtime_flags(sample)
     return parser
 
 
@@ -116,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     overrides = _split_overrides(extra, parser)
     if args.command == "train":
         return _cmd_train(args, overrides)
+    if args.command == "sample":
+        if overrides:
+            parser.error("sample takes no --config overrides (it uses the run's config.json)")
+        return _cmd_sample(args)
     parser.error(f"unknown command {args.command}")
     return EXIT_CONFIG_ERROR
 

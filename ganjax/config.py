@@ -38,6 +38,11 @@ RESOLUTIONS = (8, 16, 28, 32, 64)
 NOISE = ("normal", "uniform")
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "elu", "softplus")
 D_GROUP_FEATURES = ("concat", "sorted", "moments")
+NAN_POLICIES = ("stop", "skip")
+# Fields a resumed run may change: they steer how long and how visibly it runs, not what it learns.
+RESUMABLE_CHANGES = ("train.steps", "train.log_every", "train.eval_every", "train.scan_steps",
+                     "train.checkpoint_every", "train.keep_checkpoints",
+                     "train.keep_checkpoint_every", "train.resume", "train.nan_policy", "eval.")
 
 
 def base_config() -> ConfigDict:
@@ -110,7 +115,13 @@ def base_config() -> ConfigDict:
     c.train.scan_steps = 100  # steps fused into one compiled lax.scan call
     c.train.log_every = 100
     c.train.eval_every = 1000
-    c.train.checkpoint_every = 0  # 0 = only at the end
+    c.train.checkpoint_every = 0  # 0 = only at the end (and when stopped by a signal)
+    c.train.keep_checkpoints = 3  # the newest N checkpoints are kept
+    c.train.keep_checkpoint_every = 0  # also keep every checkpoint whose step is a multiple; 0 = off
+    c.train.resume = True  # continue from the workdir's latest checkpoint when there is one
+    # A step whose losses or parameters turn NaN/Inf: "stop" the run (the last checkpoint stays
+    # intact) or "skip" the update (the step counter still advances, so the next batch differs).
+    c.train.nan_policy = "stop"
 
     c.eval = ConfigDict()
     c.eval.num_samples = 2500  # VEEGAN/PacGAN protocol for the 2-D mixtures
@@ -287,6 +298,10 @@ def validate(config: ConfigDict) -> ConfigDict:
     for key in ("log_every", "eval_every"):
         _require(c.train[key] >= 1, f"train.{key}", "must be >= 1", c)
     _require(c.train.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0", c)
+    _require(c.train.keep_checkpoints >= 1, "train.keep_checkpoints", "must be >= 1", c)
+    _require(c.train.keep_checkpoint_every >= 0, "train.keep_checkpoint_every",
+             "must be >= 0 (0 = off)", c)
+    _require(c.train.nan_policy in NAN_POLICIES, "train.nan_policy", one_of(NAN_POLICIES), c)
     _require(c.eval.num_samples >= 2, "eval.num_samples", "must be >= 2", c)
     return config
 
@@ -323,3 +338,48 @@ def _validate_images(c: ConfigDict) -> None:
 def to_json(config: ConfigDict) -> str:
     """The resolved config as stable, human-readable JSON (written to workdir/config.json)."""
     return json.dumps(config.to_dict(), indent=2, sort_keys=True, default=list)
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return flat
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, old value, new value) for every field that differs between two config dicts."""
+    a, b = _flatten(old), _flatten(new)
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def check_resumable(old: dict[str, Any], new: ConfigDict) -> list[tuple[str, Any, Any]]:
+    """The allowed differences of `new` from the run's saved config; ConfigError for any other."""
+    diff = config_diff(old, new.to_dict())
+    unsafe = [d for d in diff if not d[0].startswith(RESUMABLE_CHANGES)]
+    if unsafe:
+        changes = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in unsafe)
+        raise ConfigError(f"cannot resume with a different config ({changes}); only "
+                          f"{', '.join(RESUMABLE_CHANGES)}* may change. Use the run's "
+                          f"config.json, or start a new --workdir")
+    return diff
+
+
+def from_dict(values: dict[str, Any]) -> ConfigDict:
+    """A config from its JSON form (a run's config.json): lists become tuples where the base has
+    tuples; unknown keys are refused as in experiment files."""
+    config = base_config()
+    _check_same_keys(ml_collections.ConfigDict(values), config)
+
+    def fill(node: ConfigDict, new: dict[str, Any]) -> None:
+        for key, value in new.items():
+            if isinstance(value, dict):
+                fill(node[key], value)
+            else:
+                node[key] = tuple(value) if isinstance(node[key], tuple) else value
+
+    fill(config, values)
+    return config

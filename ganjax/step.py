@@ -104,6 +104,24 @@ def make_train_step(gan: GAN) -> StepFn:
     return step
 
 
+def skip_nonfinite(step: StepFn) -> StepFn:
+    """`step` that keeps the old parameters when a loss or a new parameter is NaN/Inf.
+
+    The step counter and key still advance, so the next step sees a new batch; `metrics["skipped"]`
+    is 1 for a skipped step (its other metrics show the non-finite values that caused it).
+    """
+
+    def guarded(state: GANState, batch: Batch) -> tuple[GANState, Metrics]:
+        new, metrics = step(state, batch)
+        leaves = jax.tree.leaves((metrics, new.g_params, new.d_params))
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))
+        kept = jax.tree.map(lambda n, o: jnp.where(finite, n, o), new, state)
+        kept = kept.replace(step=new.step, rng=new.rng)
+        return kept, {**metrics, "skipped": 1.0 - finite.astype(jnp.float32)}
+
+    return guarded
+
+
 def make_train_n_steps(step: StepFn) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Runs `step` over batches stacked on a leading axis [n, k, B, ...] in one lax.scan."""
 

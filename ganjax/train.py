@@ -1,7 +1,9 @@
 """The thin host loop around the compiled step: log, evaluate, draw, summarise.
 
 Steps run in compiled chunks of `train.scan_steps` (a lax.scan); the loop only touches the host at
-chunk boundaries, which are aligned with the logging and evaluation intervals.
+chunk boundaries, which are aligned with the logging, evaluation and checkpoint intervals. Chunk
+boundaries depend on the step alone, so a resumed run replays exactly the chunks of an
+uninterrupted one and ends with bit-identical parameters.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 from typing import Any, Callable
 
@@ -19,18 +23,19 @@ import ml_collections
 import numpy as np
 
 from ganjax import config as config_lib
+from ganjax.checkpoint import Checkpointer, all_finite, latest_step_on_disk
 from ganjax.data import make_image_sampler, make_source
 from ganjax.evaluation.evaluator import EvalResult, make_image_evaluator, make_toy_evaluator
 from ganjax.figures import plot_curves
 from ganjax.gan import GAN, build_gan, init_state
 from ganjax.runners import DeviceSampledRunner, HostFedRunner
 from ganjax.state import GANState
-from ganjax.step import make_train_step
+from ganjax.step import StepFn, make_train_step, skip_nonfinite
 from ganjax.writers import MetricWriter, Progress, jsonable
 
 
 class DivergenceError(RuntimeError):
-    """A loss or gradient became NaN or Inf."""
+    """A loss or a parameter became NaN or Inf."""
 
 
 class DataError(RuntimeError):
@@ -41,10 +46,21 @@ class WorkdirError(RuntimeError):
     """The workdir already holds a run that this one would mix with."""
 
 
+class Interrupted(RuntimeError):
+    """Training stopped early on request (a signal or `stop_at`) after saving a checkpoint."""
+
+    def __init__(self, message: str, step: int):
+        super().__init__(message)
+        self.step = step
+
+
 def rngs(seed: int) -> tuple[jax.Array, jax.Array]:
     """(init key, data key): independent streams derived from the config's seed."""
     root = jax.random.PRNGKey(seed)
     return jax.random.fold_in(root, 0), jax.random.fold_in(root, 1)
+
+
+Runner = DeviceSampledRunner | HostFedRunner
 
 
 @dataclasses.dataclass
@@ -54,18 +70,25 @@ class Experiment:
     config: ml_collections.ConfigDict
     gan: GAN
     state: GANState
-    runner: DeviceSampledRunner | HostFedRunner
+    make_runner: Callable[[int], Runner]  # start step -> runner fed from that step on
     evaluate: Callable[[GANState], EvalResult]
 
 
-def build_experiment(config: ml_collections.ConfigDict, start_step: int = 0) -> Experiment:
+def build_step(gan: GAN, config: ml_collections.ConfigDict) -> StepFn:
+    """The train step, guarded against non-finite updates when `train.nan_policy=skip`."""
+    step = make_train_step(gan)
+    return skip_nonfinite(step) if config.train.nan_policy == "skip" else step
+
+
+def build_experiment(config: ml_collections.ConfigDict) -> Experiment:
     """Validates `config` and builds its GAN, first state, step runner and evaluator."""
     config_lib.validate(config)
     init_rng, data_rng = rngs(config.seed)
     if config_lib.is_toy(config):
         source = make_source(config.data)
         gan = build_gan(config, (source.dim,))
-        runner = DeviceSampledRunner(make_train_step(gan), source, config, data_rng)
+        step = build_step(gan, config)
+        make_runner = lambda start: DeviceSampledRunner(step, source, config, data_rng)  # noqa
         evaluate = make_toy_evaluator(gan, source, config)
     else:
         try:
@@ -73,95 +96,245 @@ def build_experiment(config: ml_collections.ConfigDict, start_step: int = 0) -> 
         except (OSError, ValueError, ImportError) as e:
             raise DataError(f"data.source={config.data.source}: {e}") from e
         gan = build_gan(config, (config.data.resolution,) * 2 + (config.data.channels,))
-        runner = HostFedRunner(make_train_step(gan), sampler, start_step)
+        step = build_step(gan, config)
+        make_runner = lambda start: HostFedRunner(step, sampler, start)  # noqa: E731
         evaluate = make_image_evaluator(gan, sampler.batch(0)["x"][0], config)
     # One compiled program instead of dozens of eagerly compiled initialiser ops.
     state = jax.jit(lambda rng: init_state(gan, rng))(init_rng)
-    return Experiment(config, gan, state, runner, evaluate)
+    return Experiment(config, gan, state, make_runner, evaluate)
 
 
-def _next_boundary(step: int, config: ml_collections.ConfigDict) -> int:
-    """The next step at which the host must log, evaluate or stop."""
+def _next_boundary(step: int, config: ml_collections.ConfigDict, stop_at: int | None) -> int:
+    """The next step at which the host must log, evaluate, checkpoint or stop."""
     t = config.train
     candidates = [t.steps, step + t.scan_steps]
-    for every in (t.log_every, t.eval_every):
-        candidates.append((step // every + 1) * every)
+    for every in (t.log_every, t.eval_every, t.checkpoint_every):
+        if every:
+            candidates.append((step // every + 1) * every)
+    if stop_at is not None and stop_at > step:
+        candidates.append(stop_at)
     return min(candidates)
 
 
-def _mean_metrics(chunks: list[dict[str, jax.Array]]) -> dict[str, float]:
-    """Per-step metrics averaged over every step since the last log."""
-    stacked = {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
-    return {f"train/{k}": float(v.mean()) for k, v in stacked.items()}
+def _stack(chunks: list[dict[str, jax.Array]]) -> dict[str, np.ndarray]:
+    """Per-step metrics of several chunks as one [steps] array per name."""
+    return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
 
 
-def _check_finite(step: int, metrics: dict[str, float]) -> None:
-    bad = [k for k, v in metrics.items() if not math.isfinite(v)]
-    if bad:
-        raise DivergenceError(
-            f"training diverged by step {step}: {', '.join(bad)} is NaN/Inf; lower "
-            f"optim.g_lr/optim.d_lr, add a penalty (penalty.name=r1) or change loss.name")
+def _window_means(stacked: dict[str, np.ndarray]) -> dict[str, float]:
+    """Metrics averaged over the steps since the last log; skipped steps are counted, not mixed in."""
+    skipped = stacked.get("skipped")
+    used = skipped == 0 if skipped is not None else np.ones(len(next(iter(stacked.values()))),
+                                                             bool)
+    means = {f"train/{k}": float(v[used].mean()) if used.any() else math.nan
+             for k, v in stacked.items() if k != "skipped"}
+    if skipped is not None:
+        means["train/skipped"] = float(skipped.sum())
+    return means
 
 
-def prepare_workdir(workdir: str) -> None:
-    """Creates `workdir`; refuses one that already holds a run, so nothing is overwritten."""
-    if os.path.exists(os.path.join(workdir, "metrics.jsonl")):
-        raise WorkdirError(f"workdir {workdir} already holds a run (metrics.jsonl); "
-                           f"choose a new --workdir (runs are never overwritten)")
-    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+def check_finite(stacked: dict[str, np.ndarray], last_step: int, policy: str) -> None:
+    """Raises DivergenceError naming the first step and term that went NaN/Inf.
+
+    Under `nan_policy=skip` a non-finite step was already undone; only a window in which every
+    step was skipped stops the run.
+    """
+    steps = len(next(iter(stacked.values())))
+    first = last_step - steps + 1
+    skipped = stacked.get("skipped")
+    if policy == "skip" and skipped is not None:
+        if skipped.all():
+            raise DivergenceError(f"every step from {first} to {last_step} was skipped as "
+                                  f"non-finite; lower optim.g_lr/optim.d_lr or add a penalty")
+        return
+    for i in range(steps):
+        bad = [k for k, v in stacked.items() if not np.isfinite(v[i])]
+        if bad:
+            raise DivergenceError(
+                f"training diverged at step {first + i}: {', '.join(bad)} is NaN/Inf; lower "
+                f"optim.g_lr/optim.d_lr, add a penalty (penalty.name=r1), change loss.name, or "
+                f"set train.nan_policy=skip")
+
+
+class StopSignals:
+    """SIGTERM/SIGINT ask the loop to stop at the next chunk boundary; a second one stops now."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, log: Callable[[str], None]):
+        self.received: str | None = None
+        self._log = log
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> "StopSignals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        if self.received is not None:  # asked twice: the user means it
+            self.__exit__()
+            signal.raise_signal(signum)
+            return
+        self.received = name
+        self._log(f"ganjax: got {name}; saving a checkpoint after the current chunk of steps "
+                  f"(send {name} again to stop at once without one)")
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous = {}
+
+
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: bool,
+                    log: Callable[[str], None]) -> bool:
+    """Readies `workdir`; True when the run continues from its checkpoints.
+
+    A workdir with checkpoints is resumed when `train.resume` (the default) and the config differs
+    only in the fields that may change. Any other non-empty workdir is refused, or with
+    `overwrite` renamed to `<workdir>.replaced-<time>`: nothing a user wrote is deleted.
+    """
+    if os.path.isdir(workdir) and os.listdir(workdir):
+        has_checkpoints = latest_step_on_disk(workdir) is not None
+        if has_checkpoints and config.train.resume and not overwrite:
+            saved_path = os.path.join(workdir, "config.json")
+            if os.path.exists(saved_path):
+                with open(saved_path, encoding="utf-8") as f:
+                    changes = config_lib.check_resumable(json.load(f), config)
+                for key, old, new in changes:
+                    log(f"ganjax: resuming with {key} changed from {old!r} to {new!r}")
+            return True
+        if not overwrite:
+            what = ("checkpoints, and train.resume=false" if has_checkpoints
+                    else "files but no checkpoint to resume from")
+            raise WorkdirError(f"workdir {workdir} already holds {what}; pass --overwrite to move "
+                               f"the old run to {workdir.rstrip('/')}.replaced-<time>, or choose a "
+                               f"new --workdir")
+        moved = f"{workdir.rstrip('/')}.replaced-{time.strftime('%Y%m%d-%H%M%S')}"
+        os.rename(workdir, moved)
+        log(f"ganjax: --overwrite: moved the previous run to {moved}")
+    os.makedirs(workdir, exist_ok=True)
+    return False
+
+
+def _quiet(message: str) -> None:
+    del message
 
 
 def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
-          tensorboard: bool = True, verbose: bool = True) -> dict[str, Any]:
-    """Trains `config` to completion, writing results into `workdir`; returns the summary."""
+          tensorboard: bool = True, verbose: bool = True, overwrite: bool = False,
+          stop_at: int | None = None) -> dict[str, Any]:
+    """Trains `config` to `train.steps` in `workdir`, resuming its checkpoints; returns the summary.
+
+    `stop_at` saves a checkpoint at that step and raises Interrupted, as SIGTERM does, so that
+    long runs can be cut into slices (and tests can interrupt a run at an exact step).
+    """
+    config_lib.validate(config)
+    log = print if verbose else _quiet
+    resume = prepare_workdir(workdir, config, overwrite, log)
     experiment = build_experiment(config)
-    state = experiment.state
-    prepare_workdir(workdir)
+    t = config.train
+    checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints, keep_every=t.keep_checkpoint_every,
+                                log=log)
+    state, start_step, pending = experiment.state, 0, []
+    if resume:
+        restored = checkpointer.restore_latest(state)
+        if restored is not None:
+            state, start_step = restored.state, restored.step
+            window = restored.meta.get("log_window") or {}
+            pending = [{k: np.asarray(v, np.float32) for k, v in window.items()}] if window else []
+            log(f"ganjax: resuming from the checkpoint of step {start_step} in "
+                f"{checkpointer.directory}")
+            if start_step >= t.steps:
+                log(f"ganjax: the run is already complete ({start_step} steps); evaluating it "
+                    f"again (raise train.steps to train longer)")
+    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
     with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
         f.write(config_lib.to_json(config))
 
-    writer = MetricWriter(workdir, tensorboard=tensorboard)
-    progress = Progress(config.train.steps)
-    t = config.train
+    runner = experiment.make_runner(start_step)
+    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step)
+    progress = Progress(t.steps, start_step)
+    # log_window: per-step metrics since the last log, so a resumed run logs the same means.
+    meta = {"experiment": name, "config": config.to_dict(),
+            "data_position": "the batches of step s are a pure function of (seed, s)"}
     start = time.perf_counter()
-    first_step_time = None
-    step, pending = 0, []
+    first_step_time, result = None, None
+    step, unchecked = start_step, []
+    saved_step = start_step if resume else None
     try:
-        while step < t.steps:
-            n = _next_boundary(step, config) - step
-            state, metrics = experiment.runner.run(state, n)
-            pending.append(metrics)
-            step += n
-            if first_step_time is None:
-                jax.block_until_ready(state)
-                first_step_time = time.perf_counter() - start
-            if step % t.log_every == 0 or step == t.steps:
-                logged = _mean_metrics(pending)
-                pending = []
-                _check_finite(step, logged)
-                writer.write(step, logged)
-                if verbose:
-                    progress.update(step, {k: logged[k] for k in
-                                           ("train/d_loss", "train/g_loss")})
-            if step % t.eval_every == 0 or step == t.steps:
-                result = experiment.evaluate(state)
-                writer.write(step, {f"eval/{k}": v for k, v in result.metrics.items()})
-                result.draw(os.path.join(workdir, "figures", f"step_{step:07d}.png"),
-                            f"{name}, step {step}")
+        with StopSignals(log) as signals:
+            while step < t.steps:
+                n = _next_boundary(step, config, stop_at) - step
+                state, metrics = runner.run(state, n)
+                pending.append(metrics)
+                unchecked.append(metrics)
+                step += n
+                if first_step_time is None:
+                    jax.block_until_ready(state)
+                    first_step_time = time.perf_counter() - start
+                if step % t.log_every == 0 or step == t.steps:
+                    stacked = _stack(pending)
+                    check_finite(stacked, step, t.nan_policy)
+                    pending, unchecked = [], []
+                    logged = _window_means(stacked)
+                    writer.write(step, logged)
+                    if verbose:
+                        progress.update(step, {k: logged[k] for k in
+                                               ("train/d_loss", "train/g_loss")})
+                if step % t.eval_every == 0 or step == t.steps:
+                    result = experiment.evaluate(state)
+                    writer.write(step, {f"eval/{k}": v for k, v in result.metrics.items()})
+                    result.draw(os.path.join(workdir, "figures", f"step_{step:07d}.png"),
+                                f"{name}, step {step}")
+                stopping = signals.received or (stop_at is not None and step >= stop_at)
+                at_interval = bool(t.checkpoint_every) and step % t.checkpoint_every == 0
+                if at_interval or step == t.steps or stopping:
+                    if unchecked:
+                        check_finite(_stack(unchecked), step, t.nan_policy)
+                        unchecked = []
+                    if not all_finite(state):
+                        raise DivergenceError(
+                            f"parameters are NaN/Inf at step {step}; not saving them (the last "
+                            f"good checkpoint, step {saved_step}, stays as it was)")
+                    window = {k: v.tolist() for k, v in _stack(pending).items()} if pending else {}
+                    checkpointer.save(state, {**meta, "log_window": window})
+                    saved_step = step
+                if stopping and step < t.steps:
+                    checkpointer.wait()
+                    why = signals.received or f"stop_at={stop_at}"
+                    raise Interrupted(
+                        f"stopped by {why} at step {step}/{t.steps}; checkpoint saved in "
+                        f"{checkpointer.directory}/{step}; run the same command to continue",
+                        step)
         wall = time.perf_counter() - start
+    except DivergenceError as e:
+        if saved_step is not None:
+            raise DivergenceError(f"{e} (last good checkpoint: step {saved_step} in "
+                                  f"{checkpointer.directory}, kept intact)") from None
+        raise
     finally:
         writer.close()
-        experiment.runner.close()
+        runner.close()
+        checkpointer.close()
 
+    if result is None:  # resumed a finished run: nothing trained, evaluate it again
+        result = experiment.evaluate(state)
     plot_curves(writer.records, os.path.join(workdir, "figures", "curves.png"))
     final_figure = os.path.join(workdir, "figures", "final.png")
-    shutil.copyfile(os.path.join(workdir, "figures", f"step_{step:07d}.png"), final_figure)
+    step_figure = os.path.join(workdir, "figures", f"step_{step:07d}.png")
+    if not os.path.exists(step_figure):
+        result.draw(step_figure, f"{name}, step {step}")
+    shutil.copyfile(step_figure, final_figure)
     summary = {
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},
         "wall_time_s": wall,
+        "resumed_from_step": start_step if resume else None,
         "time_to_first_chunk_s": first_step_time,
-        "steps_per_s": step / wall,
+        "steps_per_s": (step - start_step) / wall if step > start_step else None,
         "figure": final_figure,
     }
     with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:

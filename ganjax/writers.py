@@ -16,19 +16,42 @@ def jsonable(value: Any) -> Any:
     return value if math.isfinite(value) else None
 
 
-class MetricWriter:
-    """Appends one JSON object per logged step to metrics.jsonl and mirrors it to TensorBoard."""
+def _read_records(path: str, until_step: int) -> list[dict[str, Any]]:
+    """The records of metrics.jsonl up to `until_step`; a torn last line (a crash) is dropped."""
+    records = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if record.get("step", until_step + 1) <= until_step:
+                records.append(record)
+    return records
 
-    def __init__(self, workdir: str, tensorboard: bool = True):
+
+class MetricWriter:
+    """Appends one JSON object per logged step to metrics.jsonl and mirrors it to TensorBoard.
+
+    A resumed run keeps the records up to its checkpoint's step and drops the later ones, which
+    the interrupted run wrote after its last checkpoint and the resumed run writes again.
+    """
+
+    def __init__(self, workdir: str, tensorboard: bool = True, resume_step: int = 0):
         os.makedirs(workdir, exist_ok=True)
         self.path = os.path.join(workdir, "metrics.jsonl")
+        self.records: list[dict[str, Any]] = []
+        if resume_step and os.path.exists(self.path):
+            self.records = _read_records(self.path, resume_step)
+            with open(self.path + ".tmp", "w", encoding="utf-8") as f:
+                f.writelines(json.dumps(r) + "\n" for r in self.records)
+            os.replace(self.path + ".tmp", self.path)
         self._file = open(self.path, "a", encoding="utf-8")
         self._tb = None
         if tensorboard:
             from ganjax.tensorboard import ScalarWriter
 
             self._tb = ScalarWriter(os.path.join(workdir, "tensorboard"))
-        self.records: list[dict[str, Any]] = []
 
     def write(self, step: int, metrics: dict[str, Any]) -> None:
         record = {"step": int(step), **{k: jsonable(v) for k, v in metrics.items()}}

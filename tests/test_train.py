@@ -70,10 +70,18 @@ def test_existing_run_is_never_overwritten(tmp_path):
     workdir = tmp_path / "run"
     assert cli.main(["train", "--workdir", str(workdir), *TINY]) == 0
     before = (workdir / "metrics.jsonl").read_text()
-    result = run_cli("train", "--workdir", str(workdir), *TINY)
-    assert result.returncode == cli.EXIT_WORKDIR
-    assert "already holds a run" in result.stderr and "Traceback" not in result.stderr
+    # The same command again finds the finished run's checkpoint: nothing is trained or lost.
+    again = run_cli("train", "--workdir", str(workdir), *TINY)
+    assert again.returncode == 0 and "already complete (200 steps)" in again.stdout
     assert (workdir / "metrics.jsonl").read_text() == before
+    # Files without a checkpoint to resume from are refused.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "notes.txt").write_text("mine")
+    result = run_cli("train", "--workdir", str(other), *TINY)
+    assert result.returncode == cli.EXIT_WORKDIR
+    assert "no checkpoint to resume from" in result.stderr and "Traceback" not in result.stderr
+    assert (other / "notes.txt").read_text() == "mine"
 
 
 def test_divergence_stops_with_a_clear_error(tmp_path):
@@ -82,7 +90,7 @@ def test_divergence_stops_with_a_clear_error(tmp_path):
                      "--config.optim.g_lr=1e30")
     assert result.returncode == cli.EXIT_DIVERGED, result.stderr
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("ganjax: error: training diverged by step 50: train/")
+    assert line.startswith("ganjax: error: training diverged at step 1: ")
     assert "NaN/Inf" in line and "Traceback" not in result.stderr
 
 

@@ -1,0 +1,68 @@
+"""Reopening a finished or interrupted run: its config, its GAN and a checkpointed state."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+
+import jax
+import ml_collections
+
+from ganjax import config as config_lib
+from ganjax.checkpoint import Checkpointer, CheckpointError
+from ganjax.data import make_source
+from ganjax.gan import GAN, build_gan, init_state
+from ganjax.state import GANState
+from ganjax.train import rngs
+
+
+@dataclasses.dataclass
+class Run:
+    """A workdir's config, GAN and the state restored from one of its checkpoints."""
+
+    workdir: str
+    config: ml_collections.ConfigDict
+    gan: GAN
+    state: GANState
+    step: int
+
+
+def data_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+    """The shape of one example, from the config alone (no dataset is read)."""
+    if config_lib.is_toy(config):
+        return (make_source(config.data).dim,)
+    return (config.data.resolution,) * 2 + (config.data.channels,)
+
+
+def _warn(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def load_run(workdir: str, step: int | None = None) -> Run:
+    """Restores the checkpoint of `step` (default: the newest good one) of the run in `workdir`."""
+    config_path = os.path.join(workdir, "config.json")
+    if not os.path.exists(config_path):
+        raise CheckpointError(f"{workdir} holds no run (no config.json); give the --workdir "
+                              f"that `ganjax train` wrote")
+    with open(config_path, encoding="utf-8") as f:
+        config = config_lib.validate(config_lib.from_dict(json.load(f)))
+    gan = build_gan(config, data_shape(config))
+    target = jax.jit(lambda rng: init_state(gan, rng))(rngs(config.seed)[0])
+    checkpointer = Checkpointer(workdir, log=_warn)
+    try:
+        steps = checkpointer.steps()
+        if step is not None:
+            if step not in steps:
+                raise CheckpointError(f"{workdir} has no checkpoint of step {step}; it has "
+                                      f"{steps or 'none'}")
+            restored = checkpointer.restore(step, target)
+        else:
+            restored = checkpointer.restore_latest(target, move_damaged=False)
+            if restored is None:
+                raise CheckpointError(f"{workdir} has no checkpoint yet (train.checkpoint_every "
+                                      f"sets how often one is written)")
+    finally:
+        checkpointer.close()
+    return Run(workdir, config, gan, restored.state, restored.step)

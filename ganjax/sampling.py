@@ -1,0 +1,57 @@
+"""Samples from a trained generator, written as .npy arrays or PNG figures (`ganjax sample`)."""
+
+from __future__ import annotations
+
+import os
+
+import jax
+import numpy as np
+
+from ganjax import config as config_lib
+from ganjax.data import make_source
+from ganjax.evaluation.evaluator import ToyEvalResult, generator_params
+from ganjax.figures import plot_image_grid, plot_toy
+from ganjax.run_dir import Run
+
+FORMATS = (".npy", ".png")
+
+
+def generate(run: Run, num: int, seed: int, use_ema: bool = True,
+             batch_size: int = 1000) -> np.ndarray:
+    """`num` samples of the run's generator (EMA when present and wanted), in data space.
+
+    Images come back as float32 [num, H, W, C] in [0, 1]; toy samples as their coordinates.
+    Batch i uses noise from fold_in(PRNGKey(seed), i), so a given seed always gives the same set.
+    """
+    gan, state = run.gan, run.state
+    params = generator_params(state, use_ema)
+    key = jax.random.PRNGKey(seed)
+
+    @jax.jit
+    def sample(i):
+        z = gan.sample_noise(jax.random.fold_in(key, i), batch_size)
+        return gan.generate(params, state.g_batch_stats, z, train=False)[0]
+
+    batches = [np.asarray(sample(i)) for i in range(-(-num // batch_size))]
+    samples = np.concatenate(batches)[:num].astype(np.float32)
+    if not config_lib.is_toy(run.config):
+        samples = np.clip((samples + 1) / 2, 0, 1)
+    return samples
+
+
+def write_samples(run: Run, samples: np.ndarray, path: str) -> str:
+    """Saves `samples` as .npy, or as a PNG (an image grid, or the toy's sample scatter)."""
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in FORMATS:
+        raise ValueError(f"--out {path}: unknown format {ext or '(none)'}; use one of "
+                         f"{', '.join(FORMATS)}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if ext == ".npy":
+        np.save(path, samples)
+        return path
+    title = f"{os.path.basename(run.workdir.rstrip('/'))}, step {run.step}"
+    if not config_lib.is_toy(run.config):
+        return plot_image_grid(samples * 2 - 1, path, title)
+    source = make_source(run.config.data)
+    real = np.asarray(source.sample(jax.random.PRNGKey(0), len(samples)))
+    return plot_toy(ToyEvalResult({}, source, real, samples, None, None), source, path, title)
