@@ -21,6 +21,7 @@ import jax.numpy as jnp
 import orbax.checkpoint as ocp
 
 import ganjax
+from ganjax.parallel import is_main_process, to_host
 
 CHECKPOINT_DIR = "checkpoints"
 DAMAGED_DIR = "damaged_checkpoints"
@@ -62,7 +63,7 @@ def _fingerprints(tree: Any) -> list[jax.Array]:
 
 def fingerprint(tree: Any) -> list[int]:
     """One uint32 per array of `tree`, computed on device (the arrays are not copied)."""
-    return [int(v) for v in jax.device_get(_fingerprints(tree))]
+    return [int(v) for v in to_host(_fingerprints(tree))]
 
 
 @jax.jit
@@ -73,7 +74,7 @@ def _all_finite(tree: Any) -> jax.Array:
 
 def all_finite(tree: Any) -> bool:
     """True when no floating-point array of `tree` holds a NaN or an Inf."""
-    return bool(_all_finite(tree))
+    return bool(to_host(_all_finite(tree)))
 
 
 class Checkpointer:
@@ -101,7 +102,7 @@ class Checkpointer:
 
     def save(self, state: Any, meta: dict[str, Any]) -> None:
         """Starts saving `state` at its step; returns once the arrays are off the device."""
-        step = int(state.step)
+        step = int(to_host(state.step))
         meta = {**meta, "step": step, "ganjax_version": ganjax.__version__,
                 "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "fingerprint": fingerprint(state)}
@@ -133,7 +134,8 @@ class Checkpointer:
             try:
                 return self.restore(step, abstract_state)
             except Exception as e:  # orbax/tensorstore raise many types for unreadable files
-                where = f"moved it to {self._move_aside(step)}" if move_damaged else "skipping it"
+                move = move_damaged and is_main_process()
+                where = f"moved it to {self._move_aside(step)}" if move else "skipping it"
                 self._log(f"ganjax: warning: checkpoint {step} is damaged "
                           f"({type(e).__name__}: {_first_line(e)}); {where} and trying the one "
                           f"before")

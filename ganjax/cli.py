@@ -15,6 +15,7 @@ EXIT_CONFIG_ERROR = 2  # bad config, data or arguments
 EXIT_DIVERGED = 3  # NaN/Inf in a loss or a parameter
 EXIT_WORKDIR = 4  # the workdir holds a run that this one must not mix with
 EXIT_CHECKPOINT = 5  # no checkpoint can be restored
+EXIT_DISTRIBUTED = 6  # the processes of a multi-process run cannot start together or disagree
 EXIT_INTERRUPTED = 75  # stopped by SIGTERM/SIGINT or --stop_at after a checkpoint: rerun to resume
 
 
@@ -65,6 +66,7 @@ def _apply_runtime_flags(args: argparse.Namespace) -> None:
 def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     _apply_runtime_flags(args)
     from ganjax import config as config_lib
+    from ganjax import parallel
 
     try:
         config = config_lib.apply_overrides(config_lib.load_config(args.config), overrides)
@@ -72,19 +74,27 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     except config_lib.ConfigError as e:
         print(f"ganjax: config error: {e}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
+    try:
+        parallel.initialize(args.coordinator_address, args.num_processes, args.process_id,
+                            timeout_s=args.distributed_timeout)
+    except parallel.DistributedError as e:
+        print(f"ganjax: distributed error: {e}", file=sys.stderr)
+        return EXIT_DISTRIBUTED
     from ganjax import train as train_lib
     from ganjax.checkpoint import CheckpointError
 
     name = _experiment_name(args.config)
     workdir = args.workdir or os.path.join("runs", f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
-    print(f"ganjax: training {name} for {config.train.steps} steps; results in {workdir}",
-          flush=True)
+    if parallel.is_main_process():
+        print(f"ganjax: training {name} for {config.train.steps} steps on "
+              f"{parallel.describe_devices()}; results in {workdir}", flush=True)
     failures = ((config_lib.ConfigError, "config error", EXIT_CONFIG_ERROR),
                 (train_lib.DataError, "data error", EXIT_CONFIG_ERROR),
                 (train_lib.DivergenceError, "error", EXIT_DIVERGED),
                 (train_lib.WorkdirError, "error", EXIT_WORKDIR),
                 (CheckpointError, "checkpoint error", EXIT_CHECKPOINT),
-                (train_lib.Interrupted, "interrupted", EXIT_INTERRUPTED))
+                (train_lib.Interrupted, "interrupted", EXIT_INTERRUPTED),
+                (parallel.DistributedError, "distributed error", EXIT_DISTRIBUTED))
     try:
         summary = train_lib.train(config, workdir, name=name, overwrite=args.overwrite,
                                   stop_at=args.stop_at)
@@ -92,6 +102,8 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
         label, code = next((label, code) for kind, label, code in failures if isinstance(e, kind))
         print(f"ganjax: {label}: {e}", file=sys.stderr)
         return code
+    if not parallel.is_main_process():
+        return 0
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in summary.items()
                         if k.startswith("eval/") and v is not None)
     print(f"ganjax: done in {summary['wall_time_s']:.1f} s; {metrics}")
@@ -151,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"checkpoint at STEP and exit with code {EXIT_INTERRUPTED} (run the "
                             f"same command again to continue), e.g. to fit a job time limit")
     _add_runtime_flags(train)
+    multi = train.add_argument_group(
+        "several processes (hosts)", "one data-parallel program over the devices of all "
+        "processes; on TPU pods and SLURM these are detected when left out")
+    multi.add_argument("--coordinator_address", default=None, metavar="HOST:PORT",
+                       help="process 0's host and a free port, the same for every process")
+    multi.add_argument("--num_processes", type=int, default=None)
+    multi.add_argument("--process_id", type=int, default=None, help="0 .. num_processes-1")
+    multi.add_argument("--distributed_timeout", type=int, default=300, metavar="SECONDS",
+                       help="give up when the processes have not all connected by then")
 
     sample = commands.add_parser(
         "sample", help="write samples of a trained run",

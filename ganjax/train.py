@@ -21,6 +21,7 @@ from typing import Any, Callable
 import jax
 import ml_collections
 import numpy as np
+from jax.sharding import Mesh
 
 from ganjax import config as config_lib
 from ganjax.checkpoint import Checkpointer, all_finite, latest_step_on_disk
@@ -28,6 +29,8 @@ from ganjax.data import make_image_sampler, make_source
 from ganjax.evaluation.evaluator import EvalResult, make_image_evaluator, make_toy_evaluator
 from ganjax.figures import plot_curves
 from ganjax.gan import GAN, build_gan, init_state
+from ganjax.parallel import (assert_same_config, check_batch_divisible, data_mesh,
+                             is_main_process, replicate, sync_processes, to_host)
 from ganjax.runners import DeviceSampledRunner, HostFedRunner
 from ganjax.state import GANState
 from ganjax.step import StepFn, make_train_step, skip_nonfinite
@@ -80,25 +83,31 @@ def build_step(gan: GAN, config: ml_collections.ConfigDict) -> StepFn:
     return skip_nonfinite(step) if config.train.nan_policy == "skip" else step
 
 
-def build_experiment(config: ml_collections.ConfigDict) -> Experiment:
-    """Validates `config` and builds its GAN, first state, step runner and evaluator."""
+def build_experiment(config: ml_collections.ConfigDict, mesh: Mesh | None = None) -> Experiment:
+    """Validates `config` and builds its GAN, first state, step runner and evaluator.
+
+    The runner is data-parallel over `mesh` (default: every device of every process); this
+    process reads only its own rows of each image batch.
+    """
+    mesh = mesh or data_mesh()
     config_lib.validate(config)
     init_rng, data_rng = rngs(config.seed)
     if config_lib.is_toy(config):
         source = make_source(config.data)
         gan = build_gan(config, (source.dim,))
         step = build_step(gan, config)
-        make_runner = lambda start: DeviceSampledRunner(step, source, config, data_rng)  # noqa
+        make_runner = lambda start: DeviceSampledRunner(  # noqa: E731
+            step, source, config, data_rng, mesh)
         evaluate = make_toy_evaluator(gan, source, config)
     else:
         try:
-            sampler = make_image_sampler(config)
+            sampler = make_image_sampler(config, jax.process_index(), jax.process_count())
         except (OSError, ValueError, ImportError) as e:
             raise DataError(f"data.source={config.data.source}: {e}") from e
         gan = build_gan(config, (config.data.resolution,) * 2 + (config.data.channels,))
         step = build_step(gan, config)
-        make_runner = lambda start: HostFedRunner(step, sampler, start)  # noqa: E731
-        evaluate = make_image_evaluator(gan, sampler.batch(0)["x"][0], config)
+        make_runner = lambda start: HostFedRunner(step, sampler, mesh, start)  # noqa: E731
+        evaluate = make_image_evaluator(gan, sampler.global_view().batch(0)["x"][0], config)
     # One compiled program instead of dozens of eagerly compiled initialiser ops.
     state = jax.jit(lambda rng: init_state(gan, rng))(init_rng)
     return Experiment(config, gan, state, make_runner, evaluate)
@@ -118,7 +127,8 @@ def _next_boundary(step: int, config: ml_collections.ConfigDict, stop_at: int | 
 
 def _stack(chunks: list[dict[str, jax.Array]]) -> dict[str, np.ndarray]:
     """Per-step metrics of several chunks as one [steps] array per name."""
-    return {k: np.concatenate([np.asarray(c[k]) for c in chunks]) for k in chunks[0]}
+    chunks = to_host(chunks)
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
 def _window_means(stacked: dict[str, np.ndarray]) -> dict[str, float]:
@@ -188,35 +198,49 @@ class StopSignals:
         self._previous = {}
 
 
-def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: bool,
-                    log: Callable[[str], None]) -> bool:
-    """Readies `workdir`; True when the run continues from its checkpoints.
+def plan_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: bool,
+                 log: Callable[[str], None]) -> tuple[bool, str | None]:
+    """(resume?, where to move the old run or None), decided from the files alone.
 
     A workdir with checkpoints is resumed when `train.resume` (the default) and the config differs
     only in the fields that may change. Any other non-empty workdir is refused, or with
-    `overwrite` renamed to `<workdir>.replaced-<time>`: nothing a user wrote is deleted.
+    `overwrite` renamed to `<workdir>.replaced-<time>`: nothing a user wrote is deleted. Reads
+    only, so that every process of a multi-process run reaches the same decision.
     """
-    if os.path.isdir(workdir) and os.listdir(workdir):
-        has_checkpoints = latest_step_on_disk(workdir) is not None
-        if has_checkpoints and config.train.resume and not overwrite:
-            saved_path = os.path.join(workdir, "config.json")
-            if os.path.exists(saved_path):
-                with open(saved_path, encoding="utf-8") as f:
-                    changes = config_lib.check_resumable(json.load(f), config)
-                for key, old, new in changes:
-                    log(f"ganjax: resuming with {key} changed from {old!r} to {new!r}")
-            return True
-        if not overwrite:
-            what = ("checkpoints, and train.resume=false" if has_checkpoints
-                    else "files but no checkpoint to resume from")
-            raise WorkdirError(f"workdir {workdir} already holds {what}; pass --overwrite to move "
-                               f"the old run to {workdir.rstrip('/')}.replaced-<time>, or choose a "
-                               f"new --workdir")
-        moved = f"{workdir.rstrip('/')}.replaced-{time.strftime('%Y%m%d-%H%M%S')}"
-        os.rename(workdir, moved)
-        log(f"ganjax: --overwrite: moved the previous run to {moved}")
-    os.makedirs(workdir, exist_ok=True)
-    return False
+    if not (os.path.isdir(workdir) and os.listdir(workdir)):
+        return False, None
+    has_checkpoints = latest_step_on_disk(workdir) is not None
+    if has_checkpoints and config.train.resume and not overwrite:
+        saved_path = os.path.join(workdir, "config.json")
+        if os.path.exists(saved_path):
+            with open(saved_path, encoding="utf-8") as f:
+                changes = config_lib.check_resumable(json.load(f), config)
+            for key, old, new in changes:
+                log(f"ganjax: resuming with {key} changed from {old!r} to {new!r}")
+        return True, None
+    if not overwrite:
+        what = ("checkpoints, and train.resume=false" if has_checkpoints
+                else "files but no checkpoint to resume from")
+        raise WorkdirError(f"workdir {workdir} already holds {what}; pass --overwrite to move "
+                           f"the old run to {workdir.rstrip('/')}.replaced-<time>, or choose a "
+                           f"new --workdir")
+    return False, f"{workdir.rstrip('/')}.replaced-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def prepare_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: bool,
+                    log: Callable[[str], None]) -> bool:
+    """Plans (every process), then moves and creates folders (process 0); True to resume."""
+    # Every process reads the folder before process 0 changes it, and sees the result after.
+    sync_processes("ganjax: before planning the workdir")
+    resume, move_to = plan_workdir(workdir, config, overwrite, log)
+    sync_processes("ganjax: workdir planned")
+    if is_main_process():
+        if move_to:
+            os.rename(workdir, move_to)
+            log(f"ganjax: --overwrite: moved the previous run to {move_to}")
+        os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
+    sync_processes("ganjax: workdir ready")
+    return resume
 
 
 def _quiet(message: str) -> None:
@@ -232,13 +256,20 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     long runs can be cut into slices (and tests can interrupt a run at an exact step).
     """
     config_lib.validate(config)
-    log = print if verbose else _quiet
+    main = is_main_process()
+    log = print if verbose and main else _quiet
+    mesh = data_mesh()
+    try:
+        check_batch_divisible(config.train.batch_size, mesh)
+    except ValueError as e:
+        raise config_lib.ConfigError(str(e)) from None
+    assert_same_config(config_lib.to_json(config))
     resume = prepare_workdir(workdir, config, overwrite, log)
-    experiment = build_experiment(config)
+    experiment = build_experiment(config, mesh)
     t = config.train
     checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints, keep_every=t.keep_checkpoint_every,
                                 log=log)
-    state, start_step, pending = experiment.state, 0, []
+    state, start_step, pending = replicate(experiment.state, mesh), 0, []
     if resume:
         restored = checkpointer.restore_latest(state)
         if restored is not None:
@@ -250,12 +281,12 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
             if start_step >= t.steps:
                 log(f"ganjax: the run is already complete ({start_step} steps); evaluating it "
                     f"again (raise train.steps to train longer)")
-    os.makedirs(os.path.join(workdir, "figures"), exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-        f.write(config_lib.to_json(config))
+    if main:
+        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+            f.write(config_lib.to_json(config))
 
     runner = experiment.make_runner(start_step)
-    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step)
+    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step, enabled=main)
     progress = Progress(t.steps, start_step)
     # log_window: per-step metrics since the last log, so a resumed run logs the same means.
     meta = {"experiment": name, "config": config.to_dict(),
@@ -281,14 +312,15 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                     pending, unchecked = [], []
                     logged = _window_means(stacked)
                     writer.write(step, logged)
-                    if verbose:
+                    if verbose and main:
                         progress.update(step, {k: logged[k] for k in
                                                ("train/d_loss", "train/g_loss")})
                 if step % t.eval_every == 0 or step == t.steps:
                     result = experiment.evaluate(state)
                     writer.write(step, {f"eval/{k}": v for k, v in result.metrics.items()})
-                    result.draw(os.path.join(workdir, "figures", f"step_{step:07d}.png"),
-                                f"{name}, step {step}")
+                    if main:
+                        result.draw(os.path.join(workdir, "figures", f"step_{step:07d}.png"),
+                                    f"{name}, step {step}")
                 stopping = signals.received or (stop_at is not None and step >= stop_at)
                 at_interval = bool(t.checkpoint_every) and step % t.checkpoint_every == 0
                 if at_interval or step == t.steps or stopping:
@@ -322,12 +354,6 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
 
     if result is None:  # resumed a finished run: nothing trained, evaluate it again
         result = experiment.evaluate(state)
-    plot_curves(writer.records, os.path.join(workdir, "figures", "curves.png"))
-    final_figure = os.path.join(workdir, "figures", "final.png")
-    step_figure = os.path.join(workdir, "figures", f"step_{step:07d}.png")
-    if not os.path.exists(step_figure):
-        result.draw(step_figure, f"{name}, step {step}")
-    shutil.copyfile(step_figure, final_figure)
     summary = {
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},
@@ -335,9 +361,22 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
         "resumed_from_step": start_step if resume else None,
         "time_to_first_chunk_s": first_step_time,
         "steps_per_s": (step - start_step) / wall if step > start_step else None,
-        "figure": final_figure,
+        "devices": mesh.size,
+        "processes": jax.process_count(),
+        "figure": os.path.join(workdir, "figures", "final.png"),
     }
-    with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump({k: jsonable(v) if isinstance(v, float) else v for k, v in summary.items()},
-                  f, indent=2)
+    if main:
+        _write_final_outputs(workdir, name, step, result, writer.records, summary)
     return summary
+
+
+def _write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
+                         records: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """Curves, the final figure and summary.json (process 0 only)."""
+    plot_curves(records, os.path.join(workdir, "figures", "curves.png"))
+    step_figure = os.path.join(workdir, "figures", f"step_{step:07d}.png")
+    if not os.path.exists(step_figure):
+        result.draw(step_figure, f"{name}, step {step}")
+    shutil.copyfile(step_figure, summary["figure"])
+    with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
+        json.dump({k: jsonable(v) for k, v in summary.items()}, f, indent=2)

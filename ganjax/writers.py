@@ -11,7 +11,14 @@ from typing import Any, TextIO
 
 
 def jsonable(value: Any) -> Any:
-    """Floats as floats, NaN/Inf as null (JSON has neither)."""
+    """Numbers as floats with NaN/Inf as null (JSON has neither); strings, bools, None and dicts
+    (e.g. a metric's protocol) as they are, with their numbers converted the same way."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
     value = float(value)
     return value if math.isfinite(value) else None
 
@@ -37,17 +44,20 @@ class MetricWriter:
     the interrupted run wrote after its last checkpoint and the resumed run writes again.
     """
 
-    def __init__(self, workdir: str, tensorboard: bool = True, resume_step: int = 0):
-        os.makedirs(workdir, exist_ok=True)
+    def __init__(self, workdir: str, tensorboard: bool = True, resume_step: int = 0,
+                 enabled: bool = True):
         self.path = os.path.join(workdir, "metrics.jsonl")
         self.records: list[dict[str, Any]] = []
+        self._file = self._tb = None
+        if not enabled:  # processes other than 0 of a multi-process run keep records only
+            return
+        os.makedirs(workdir, exist_ok=True)
         if resume_step and os.path.exists(self.path):
             self.records = _read_records(self.path, resume_step)
             with open(self.path + ".tmp", "w", encoding="utf-8") as f:
                 f.writelines(json.dumps(r) + "\n" for r in self.records)
             os.replace(self.path + ".tmp", self.path)
         self._file = open(self.path, "a", encoding="utf-8")
-        self._tb = None
         if tensorboard:
             from ganjax.tensorboard import ScalarWriter
 
@@ -56,14 +66,16 @@ class MetricWriter:
     def write(self, step: int, metrics: dict[str, Any]) -> None:
         record = {"step": int(step), **{k: jsonable(v) for k, v in metrics.items()}}
         self.records.append(record)
-        self._file.write(json.dumps(record) + "\n")
-        self._file.flush()
+        if self._file is not None:
+            self._file.write(json.dumps(record) + "\n")
+            self._file.flush()
         if self._tb is not None:
             self._tb.scalars(step, {k: v for k, v in record.items()
-                                    if k != "step" and v is not None})
+                                    if k != "step" and isinstance(v, float)})
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
         if self._tb is not None:
             self._tb.close()
 

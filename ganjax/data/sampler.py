@@ -7,6 +7,7 @@ restarted run picks up at any step, and each host reads only its own rows of the
 
 from __future__ import annotations
 
+import copy
 import queue
 import threading
 from collections.abc import Iterator
@@ -67,6 +68,14 @@ class BatchSampler:
             here = epochs == epoch
             out[here] = self.permutation(int(epoch))[within[here]]
         return out
+
+    def global_view(self) -> "BatchSampler":
+        """The same sampler reading whole global batches (as process 0 of 1), e.g. for the fixed
+        evaluation batch that every process must hold identically."""
+        view = copy.copy(self)
+        view.local_batch_size, view.row_offset = self.batch_size, 0
+        view._permutations, view._lock = {}, threading.Lock()
+        return view
 
     def batch(self, step: int) -> dict[str, np.ndarray]:
         """{"x": float32 [d_steps, local, R, R, C], "label": int32 [d_steps, local]} of `step`."""

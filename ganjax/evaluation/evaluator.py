@@ -17,6 +17,7 @@ from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
 from ganjax.figures import plot_image_grid, plot_toy
 from ganjax.gan import GAN
+from ganjax.parallel import to_host
 from ganjax.state import GANState
 
 # D's probability is drawn on this many points per axis (2-D) or along the line (1-D).
@@ -95,17 +96,16 @@ def make_toy_evaluator(gan: GAN, source: GaussianMixture,
         return fake, real, jnp.mean(d_on_data), d_prob
 
     def run(state: GANState) -> ToyEvalResult:
-        fake, real, d_on_data, d_prob = evaluate(generator_params(state, config.eval.use_ema),
-                                           state.g_batch_stats, state.d_params,
-                                           state.d_batch_stats)
+        fake, real, d_on_data, d_prob = to_host(evaluate(
+            generator_params(state, config.eval.use_ema), state.g_batch_stats, state.d_params,
+            state.d_batch_stats))
         fake = np.asarray(fake, np.float64)
         metrics = {"d_on_data": float(d_on_data)}
         if source.dim == 1:
             metrics.update(sample_moments(fake))
         else:
             metrics.update(mode_coverage(fake, source.centers, source.std))
-        return ToyEvalResult(metrics, source, np.asarray(real), fake, grid,
-                             None if d_prob is None else np.asarray(d_prob))
+        return ToyEvalResult(metrics, source, real, fake, grid, d_prob)
 
     return run
 
@@ -127,10 +127,10 @@ def make_image_evaluator(gan: GAN, real: np.ndarray,
         return samples, jnp.mean(d_real), jnp.mean(d_fake)
 
     def run(state: GANState) -> ImageEvalResult:
-        samples, d_real, d_fake = evaluate(generator_params(state, config.eval.use_ema),
-                                           state.g_batch_stats, state.d_params,
-                                           state.d_batch_stats)
+        samples, d_real, d_fake = to_host(evaluate(
+            generator_params(state, config.eval.use_ema), state.g_batch_stats, state.d_params,
+            state.d_batch_stats))
         return ImageEvalResult({"d_on_data": float(d_real), "d_on_samples": float(d_fake)},
-                               np.asarray(samples))
+                               samples)
 
     return run
