@@ -38,8 +38,8 @@ def measure(spec: str, mesh, steps: int, rounds: int, batch_scale: int) -> dict[
 
     from ganjax import config as config_lib
     from ganjax import parallel
-    from ganjax.data import make_source
     from ganjax.gan import build_gan, init_state
+    from ganjax.data import example_shape
     from ganjax.step import make_train_n_steps, make_train_step
 
     config = config_lib.load_config(spec)
@@ -47,10 +47,7 @@ def measure(spec: str, mesh, steps: int, rounds: int, batch_scale: int) -> dict[
     config_lib.validate(config)
     batch, k = config.train.batch_size, config.train.d_steps
     parallel.check_batch_divisible(batch, mesh)
-    if config_lib.is_toy(config):
-        data_shape = (make_source(config.data).dim,)
-    else:
-        data_shape = (config.data.resolution,) * 2 + (config.data.channels,)
+    data_shape = example_shape(config)
     gan = build_gan(config, data_shape)
     state = jax.jit(lambda rng: init_state(gan, rng))(jax.random.PRNGKey(config.seed))
     state = parallel.replicate(state, mesh)

@@ -12,7 +12,7 @@ import ml_collections
 
 from ganjax import config as config_lib
 from ganjax.checkpoint import Checkpointer, CheckpointError
-from ganjax.data import make_source
+from ganjax.data import example_shape
 from ganjax.gan import GAN, build_gan, init_state
 from ganjax.state import GANState
 from ganjax.train import rngs
@@ -29,13 +29,6 @@ class Run:
     step: int
 
 
-def data_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
-    """The shape of one example, from the config alone (no dataset is read)."""
-    if config_lib.is_toy(config):
-        return (make_source(config.data).dim,)
-    return (config.data.resolution,) * 2 + (config.data.channels,)
-
-
 def _warn(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -48,7 +41,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
                               f"that `ganjax train` wrote")
     with open(config_path, encoding="utf-8") as f:
         config = config_lib.validate(config_lib.from_dict(json.load(f)))
-    gan = build_gan(config, data_shape(config))
+    gan = build_gan(config, example_shape(config))
     target = jax.jit(lambda rng: init_state(gan, rng))(rngs(config.seed)[0])
     checkpointer = Checkpointer(workdir, log=_warn)
     try:

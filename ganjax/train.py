@@ -25,7 +25,7 @@ from jax.sharding import Mesh
 
 from ganjax import config as config_lib
 from ganjax.checkpoint import Checkpointer, all_finite, latest_step_on_disk
-from ganjax.data import make_image_sampler, make_source
+from ganjax.data import example_shape, make_image_sampler, make_source
 from ganjax.evaluation.evaluator import EvalResult, make_image_evaluator, make_toy_evaluator
 from ganjax.figures import plot_curves
 from ganjax.gan import GAN, build_gan, init_state
@@ -104,7 +104,7 @@ def build_experiment(config: ml_collections.ConfigDict, mesh: Mesh | None = None
             sampler = make_image_sampler(config, jax.process_index(), jax.process_count())
         except (OSError, ValueError, ImportError) as e:
             raise DataError(f"data.source={config.data.source}: {e}") from e
-        gan = build_gan(config, (config.data.resolution,) * 2 + (config.data.channels,))
+        gan = build_gan(config, example_shape(config))
         step = build_step(gan, config)
         make_runner = lambda start: HostFedRunner(step, sampler, mesh, start)  # noqa: E731
         evaluate = make_image_evaluator(gan, sampler.global_view().batch(0)["x"][0], config)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from ganjax.config import is_toy
 from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range
 from ganjax.data.sampler import BatchSampler, prefetch
 from ganjax.data.sources import load_dataset, prepare_tfds
@@ -26,6 +27,13 @@ def make_source(data: ml_collections.ConfigDict) -> GaussianMixture:
     raise ValueError(f"unknown data.source {data.source!r}; known: gaussian_1d, ring, grid")
 
 
+def example_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
+    """The shape of one training example, from the config alone (no dataset is read)."""
+    if is_toy(config):
+        return (make_source(config.data).dim,)
+    return (config.data.resolution,) * 2 + (config.data.channels,)
+
+
 def make_image_sampler(config: ml_collections.ConfigDict, process_index: int = 0,
                        process_count: int = 1) -> BatchSampler:
     """This process's sampler over the image dataset of `config.data`, batches of `config.train`."""
@@ -37,6 +45,7 @@ def make_image_sampler(config: ml_collections.ConfigDict, process_index: int = 0
                         process_count=process_count)
 
 
-__all__ = ["ArrayDataset", "BatchSampler", "GaussianMixture", "ImageDataset", "gaussian_1d",
+__all__ = ["ArrayDataset", "BatchSampler", "GaussianMixture", "ImageDataset", "example_shape",
+           "gaussian_1d",
            "grid", "load_dataset", "make_image_sampler", "make_source", "prefetch",
            "prepare_tfds", "ring", "to_model_range"]
