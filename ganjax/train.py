@@ -247,6 +247,33 @@ def _quiet(message: str) -> None:
     del message
 
 
+def _resume(checkpointer: Checkpointer, state: GANState, steps: int,
+            log: Callable[[str], None]) -> tuple[GANState, int, list[dict[str, np.ndarray]]]:
+    """(state, its step, the unlogged per-step metrics) of the newest good checkpoint."""
+    restored = checkpointer.restore_latest(state)
+    if restored is None:
+        return state, 0, []
+    window = restored.meta.get("log_window") or {}
+    pending = [{k: np.asarray(v, np.float32) for k, v in window.items()}] if window else []
+    log(f"ganjax: resuming from the checkpoint of step {restored.step} in "
+        f"{checkpointer.directory}")
+    if restored.step >= steps:
+        log(f"ganjax: the run is already complete ({restored.step} steps); evaluating it again "
+            f"(raise train.steps to train longer)")
+    return restored.state, restored.step, pending
+
+
+def _save_checkpoint(checkpointer: Checkpointer, state: GANState, step: int,
+                     pending: list[dict[str, Any]], meta: dict[str, Any],
+                     saved_step: int | None) -> None:
+    """Starts saving `state` with the unlogged metrics; never saves a non-finite state."""
+    if not all_finite(state):
+        raise DivergenceError(f"parameters are NaN/Inf at step {step}; not saving them (the last "
+                              f"good checkpoint, step {saved_step}, stays as it was)")
+    window = {k: v.tolist() for k, v in _stack(pending).items()} if pending else {}
+    checkpointer.save(state, {**meta, "log_window": window})
+
+
 def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
           tensorboard: bool = True, verbose: bool = True, overwrite: bool = False,
           stop_at: int | None = None) -> dict[str, Any]:
@@ -271,16 +298,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                                 log=log)
     state, start_step, pending = replicate(experiment.state, mesh), 0, []
     if resume:
-        restored = checkpointer.restore_latest(state)
-        if restored is not None:
-            state, start_step = restored.state, restored.step
-            window = restored.meta.get("log_window") or {}
-            pending = [{k: np.asarray(v, np.float32) for k, v in window.items()}] if window else []
-            log(f"ganjax: resuming from the checkpoint of step {start_step} in "
-                f"{checkpointer.directory}")
-            if start_step >= t.steps:
-                log(f"ganjax: the run is already complete ({start_step} steps); evaluating it "
-                    f"again (raise train.steps to train longer)")
+        state, start_step, pending = _resume(checkpointer, state, t.steps, log)
     if main:
         with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
             f.write(config_lib.to_json(config))
@@ -327,12 +345,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                     if unchecked:
                         check_finite(_stack(unchecked), step, t.nan_policy)
                         unchecked = []
-                    if not all_finite(state):
-                        raise DivergenceError(
-                            f"parameters are NaN/Inf at step {step}; not saving them (the last "
-                            f"good checkpoint, step {saved_step}, stays as it was)")
-                    window = {k: v.tolist() for k, v in _stack(pending).items()} if pending else {}
-                    checkpointer.save(state, {**meta, "log_window": window})
+                    _save_checkpoint(checkpointer, state, step, pending, meta, saved_step)
                     saved_step = step
                 if stopping and step < t.steps:
                     checkpointer.wait()
