@@ -1,4 +1,4 @@
-"""`ganjax` command line: train (and resume) an experiment, sample from a trained run.
+"""`ganjax` command line: train (and resume) an experiment, sample and evaluate a trained run.
 
 Imports of JAX and the library happen inside the commands, so that `ganjax --help` is instant and
 XLA flags can be set before JAX starts.
@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 import time
+
+from ganjax.evaluation.command import add_eval_parser, cmd_eval
 
 EXIT_CONFIG_ERROR = 2  # bad config, data or arguments
 EXIT_DIVERGED = 3  # NaN/Inf in a loss or a parameter
@@ -105,7 +107,7 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     if not parallel.is_main_process():
         return 0
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in summary.items()
-                        if k.startswith("eval/") and v is not None)
+                        if k.startswith("eval/") and isinstance(v, (int, float)))
     print(f"ganjax: done in {summary['wall_time_s']:.1f} s; {metrics}")
     print(f"ganjax: results in {os.path.abspath(workdir)} (summary.json, metrics.jsonl, "
           f"figures/final.png)")
@@ -186,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--raw_generator", action="store_true",
                         help="sample the raw generator even when an EMA one exists")
     _add_runtime_flags(sample)
+    add_eval_parser(commands)
     return parser
 
 
@@ -202,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         if overrides:
             parser.error("sample takes no --config overrides (it uses the run's config.json)")
         return _cmd_sample(args)
+    if args.command == "eval":
+        if overrides:
+            parser.error("eval takes no --config overrides (it uses the run's config.json)")
+        return cmd_eval(args)
     parser.error(f"unknown command {args.command}")
     return EXIT_CONFIG_ERROR
 

@@ -127,6 +127,9 @@ def base_config() -> ConfigDict:
     c.eval.num_samples = 2500  # VEEGAN/PacGAN protocol for the 2-D mixtures
     c.eval.use_ema = True  # evaluate the EMA generator when there is one
     c.eval.grid_size = 64  # images: samples in the PNG grid written at every eval
+    # Images: pytorch-fid's FID Inception weights file (pt_inception-2015-12-05-6726825d.pth);
+    # when set, every eval also reports FID, KID and IS of eval.num_samples samples. "" = off.
+    c.eval.fid_weights = ""
     return c
 
 
@@ -303,6 +306,12 @@ def validate(config: ConfigDict) -> ConfigDict:
              "must be >= 0 (0 = off)", c)
     _require(c.train.nan_policy in NAN_POLICIES, "train.nan_policy", one_of(NAN_POLICIES), c)
     _require(c.eval.num_samples >= 2, "eval.num_samples", "must be >= 2", c)
+    _require(isinstance(c.eval.fid_weights, str), "eval.fid_weights",
+             "must be a path string (\"\" = no FID during training)", c)
+    _require(not c.eval.fid_weights or not is_toy(c), "eval.fid_weights",
+             "toy runs need no feature network; leave it empty", c)
+    _require(not c.eval.fid_weights or c.eval.num_samples >= 10, "eval.num_samples",
+             "must be >= 10 with eval.fid_weights (IS splits and KID subsets)", c)
     return config
 
 

@@ -111,7 +111,8 @@ def plot_curves(records: Sequence[dict], path: str,
                 keys: Sequence[str] = ("train/d_loss", "train/g_loss")) -> str:
     """Training curves from metrics.jsonl records, plus every eval/ metric in its own panel."""
     plt = _pyplot()
-    eval_keys = sorted({k for r in records for k in r if k.startswith("eval/")})
+    eval_keys = sorted({k for r in records for k, v in r.items()  # numbers, not a protocol dict
+                        if k.startswith("eval/") and not isinstance(v, (dict, list, str))})
     panels = [list(keys)] + [[k] for k in eval_keys]
     cols = min(len(panels), 3)
     rows = -(-len(panels) // cols)

@@ -15,6 +15,7 @@ import numpy as np
 
 from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.evaluation.training_fid import make_fid_metrics
 from ganjax.figures import plot_image_grid, plot_toy
 from ganjax.gan import GAN
 from ganjax.parallel import to_host
@@ -42,9 +43,9 @@ class ToyEvalResult:
 
 @dataclasses.dataclass
 class ImageEvalResult:
-    """Scalar metrics and a grid of samples from fixed noise."""
+    """Scalar metrics (with `eval.fid_weights`, also a "protocol" dict) and a grid of samples."""
 
-    metrics: dict[str, float]
+    metrics: dict[str, Any]
     samples: np.ndarray  # [n, H, W, C] in [-1, 1]
 
     def draw(self, path: str, title: str) -> str:
@@ -57,6 +58,11 @@ EvalResult = ToyEvalResult | ImageEvalResult
 def generator_params(state: GANState, use_ema: bool) -> Any:
     """The EMA generator when there is one and it is wanted, else the raw one."""
     return state.g_ema_params if use_ema and state.g_ema_params is not None else state.g_params
+
+
+def uses_ema(state: GANState, use_ema: bool) -> bool:
+    """Whether `generator_params(state, use_ema)` picks the EMA generator."""
+    return use_ema and state.g_ema_params is not None
 
 
 def d_grid_for(source: GaussianMixture) -> np.ndarray:
@@ -114,10 +120,14 @@ def make_image_evaluator(gan: GAN, real: np.ndarray,
                          config: ml_collections.ConfigDict) -> Callable[[GANState], ImageEvalResult]:
     """Samples from fixed noise for the PNG grid, and D's mean probability on real images.
 
-    Image-quality metrics (FID, KID, IS) belong to ganjax.metrics and arrive with their issue.
+    With `eval.fid_weights` set, also FID, KID and IS of `eval.num_samples` samples and their
+    protocol (`training_fid`); `ganjax eval` computes the full set after training.
     """
     z = gan.sample_noise(jax.random.fold_in(_eval_key(config), 0), config.eval.grid_size)
     real = jnp.asarray(real)
+    fid_metrics = None
+    if config.eval.fid_weights:
+        fid_metrics = make_fid_metrics(gan, config, jax.random.fold_in(_eval_key(config), 1))
 
     @jax.jit
     def evaluate(g_params, g_stats, d_params, d_stats):
@@ -127,10 +137,13 @@ def make_image_evaluator(gan: GAN, real: np.ndarray,
         return samples, jnp.mean(d_real), jnp.mean(d_fake)
 
     def run(state: GANState) -> ImageEvalResult:
+        g_params = generator_params(state, config.eval.use_ema)
         samples, d_real, d_fake = to_host(evaluate(
-            generator_params(state, config.eval.use_ema), state.g_batch_stats, state.d_params,
-            state.d_batch_stats))
-        return ImageEvalResult({"d_on_data": float(d_real), "d_on_samples": float(d_fake)},
-                               samples)
+            g_params, state.g_batch_stats, state.d_params, state.d_batch_stats))
+        metrics = {"d_on_data": float(d_real), "d_on_samples": float(d_fake)}
+        if fid_metrics is not None:
+            metrics.update(fid_metrics(g_params, state.g_batch_stats,
+                                       uses_ema(state, config.eval.use_ema)))
+        return ImageEvalResult(metrics, samples)
 
     return run
