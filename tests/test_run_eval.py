@@ -130,7 +130,7 @@ def test_fake_generator_scores_fid_zero_and_matches_direct_calls(digits_run, wei
     fake = seen["fid_args"][1]
     np.testing.assert_array_equal(seen["fid_args"][0], real["pool3"])
     np.testing.assert_array_equal(fake, real["pool3"])  # same images, same features
-    assert metrics["fid"] == pytest.approx(0.0, abs=1e-6 * np.var(real["pool3"], 0).sum())
+    assert metrics["fid"] == pytest.approx(0.0, abs=float(1e-6 * np.var(real["pool3"], 0).sum()))
     kid = kid_from_features(real["pool3"], fake, num_subsets=100, subset_size=1000)
     score = inception_score(feature_metrics.softmax(seen["logits"]), splits=10)
     assert seen["logits"].shape == (n, 1008)
