@@ -13,6 +13,8 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
+import ganjax
+
 from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
 from ganjax.evaluation.training_fid import make_fid_metrics
@@ -65,6 +67,13 @@ def uses_ema(state: GANState, use_ema: bool) -> bool:
     return use_ema and state.g_ema_params is not None
 
 
+def _common_protocol(state: GANState, config: ml_collections.ConfigDict) -> dict[str, Any]:
+    """What every training-time eval record says about how it was made."""
+    return {"generator": "ema" if uses_ema(state, config.eval.use_ema) else "raw",
+            "noise": f"fixed: PRNGKey(seed={config.seed}) folded with 2",
+            "ganjax_version": ganjax.__version__}
+
+
 def d_grid_for(source: GaussianMixture) -> np.ndarray:
     """Points covering the data with a margin: a line in 1-D, a square in 2-D."""
     lo = source.centers.min(0) - 4 * source.std - 0.25 * np.ptp(source.centers, axis=0) - 0.5
@@ -111,6 +120,11 @@ def make_toy_evaluator(gan: GAN, source: GaussianMixture,
             metrics.update(sample_moments(fake))
         else:
             metrics.update(mode_coverage(fake, source.centers, source.std))
+        metrics["protocol"] = {
+            **_common_protocol(state, config), "num_generated": n,
+            "num_reference": n_groups * group, "reference_source": config.data.source,
+            "metrics": "sample mean/std" if source.dim == 1 else
+                       "modes and high-quality share: within 3 std of the nearest mode (VEEGAN)"}
         return ToyEvalResult(metrics, source, real, fake, grid, d_prob)
 
     return run
@@ -140,7 +154,13 @@ def make_image_evaluator(gan: GAN, real: np.ndarray,
         g_params = generator_params(state, config.eval.use_ema)
         samples, d_real, d_fake = to_host(evaluate(
             g_params, state.g_batch_stats, state.d_params, state.d_batch_stats))
-        metrics = {"d_on_data": float(d_real), "d_on_samples": float(d_fake)}
+        metrics = {"d_on_data": float(d_real), "d_on_samples": float(d_fake),
+                   "protocol": {**_common_protocol(state, config),
+                                "num_generated": config.eval.grid_size,
+                                "num_reference": int(real.shape[0]),
+                                "reference_source": config.data.source,
+                                "metrics": "mean sigmoid(D) on the first real batch and on "
+                                           "the samples of the grid"}}
         if fid_metrics is not None:
             metrics.update(fid_metrics(g_params, state.g_batch_stats,
                                        uses_ema(state, config.eval.use_ema)))
