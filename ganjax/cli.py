@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 import time
+from typing import Any, Callable
 
 from ganjax.evaluation.command import add_eval_parser, cmd_eval
 
@@ -36,6 +37,21 @@ def _split_overrides(extra: list[str], parser: argparse.ArgumentParser) -> dict[
         overrides[key] = value
         i += 1
     return overrides
+
+
+# (exception type, label, exit code): how a command reports each failure it expects.
+Failures = tuple[tuple[type, str, int], ...]
+
+
+def call_reporting(call: Callable[[], Any], failures: Failures) -> tuple[Any, int | None]:
+    """(call(), None); or, for an exception listed in `failures`, one line
+    `ganjax: <label>: <message>` on stderr and (None, its exit code)."""
+    try:
+        return call(), None
+    except tuple(kind for kind, _, _ in failures) as e:
+        label, code = next((label, code) for kind, label, code in failures if isinstance(e, kind))
+        print(f"ganjax: {label}: {e}", file=sys.stderr)
+        return None, code
 
 
 def _experiment_name(spec: str) -> str:
@@ -97,12 +113,9 @@ def _cmd_train(args: argparse.Namespace, overrides: dict[str, str]) -> int:
                 (CheckpointError, "checkpoint error", EXIT_CHECKPOINT),
                 (train_lib.Interrupted, "interrupted", EXIT_INTERRUPTED),
                 (parallel.DistributedError, "distributed error", EXIT_DISTRIBUTED))
-    try:
-        summary = train_lib.train(config, workdir, name=name, overwrite=args.overwrite,
-                                  stop_at=args.stop_at)
-    except tuple(kind for kind, _, _ in failures) as e:
-        label, code = next((label, code) for kind, label, code in failures if isinstance(e, kind))
-        print(f"ganjax: {label}: {e}", file=sys.stderr)
+    summary, code = call_reporting(lambda: train_lib.train(
+        config, workdir, name=name, overwrite=args.overwrite, stop_at=args.stop_at), failures)
+    if code is not None:
         return code
     if not parallel.is_main_process():
         return 0
@@ -118,6 +131,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     _apply_runtime_flags(args)
     from ganjax import config as config_lib
     from ganjax.checkpoint import CheckpointError
+    from ganjax.evaluation.evaluator import uses_ema
     from ganjax.run_dir import load_run
     from ganjax.sampling import FORMATS, generate, write_samples
 
@@ -138,7 +152,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     use_ema = not args.raw_generator
     samples = generate(run, args.num, args.seed, use_ema=use_ema)
     path = write_samples(run, samples, args.out)
-    which = "EMA" if use_ema and run.state.g_ema_params is not None else "raw"
+    which = "EMA" if uses_ema(run.state, use_ema) else "raw"
     print(f"ganjax: wrote {len(samples)} samples of the {which} generator at step {run.step} "
           f"to {path}")
     return 0

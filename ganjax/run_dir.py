@@ -7,15 +7,14 @@ import json
 import os
 import sys
 
-import jax
 import ml_collections
 
 from ganjax import config as config_lib
 from ganjax.checkpoint import Checkpointer, CheckpointError
 from ganjax.data import example_shape
-from ganjax.gan import GAN, build_gan, init_state
+from ganjax.gan import GAN, build_gan
 from ganjax.state import GANState
-from ganjax.train import rngs
+from ganjax.train import initial_state
 
 
 @dataclasses.dataclass
@@ -42,7 +41,7 @@ def load_run(workdir: str, step: int | None = None) -> Run:
     with open(config_path, encoding="utf-8") as f:
         config = config_lib.validate(config_lib.from_dict(json.load(f)))
     gan = build_gan(config, example_shape(config))
-    target = jax.jit(lambda rng: init_state(gan, rng))(rngs(config.seed)[0])
+    target = initial_state(gan, config.seed)
     checkpointer = Checkpointer(workdir, log=_warn)
     try:
         steps = checkpointer.steps()

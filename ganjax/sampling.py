@@ -8,9 +8,10 @@ import jax
 import numpy as np
 
 from ganjax import config as config_lib
-from ganjax.data import make_source
+from ganjax.data import make_source, to_unit_range
 from ganjax.evaluation.evaluator import ToyEvalResult, generator_params
 from ganjax.figures import plot_image_grid, plot_toy
+from ganjax.generation import make_sampler
 from ganjax.run_dir import Run
 
 FORMATS = (".npy", ".png")
@@ -23,20 +24,9 @@ def generate(run: Run, num: int, seed: int, use_ema: bool = True,
     Images come back as float32 [num, H, W, C] in [0, 1]; toy samples as their coordinates.
     Batch i uses noise from fold_in(PRNGKey(seed), i), so a given seed always gives the same set.
     """
-    gan, state = run.gan, run.state
-    params = generator_params(state, use_ema)
-    key = jax.random.PRNGKey(seed)
-
-    @jax.jit
-    def sample(i):
-        z = gan.sample_noise(jax.random.fold_in(key, i), batch_size)
-        return gan.generate(params, state.g_batch_stats, z, train=False)[0]
-
-    batches = [np.asarray(sample(i)) for i in range(-(-num // batch_size))]
-    samples = np.concatenate(batches)[:num].astype(np.float32)
-    if not config_lib.is_toy(run.config):
-        samples = np.clip((samples + 1) / 2, 0, 1)
-    return samples
+    sample = make_sampler(run.gan, jax.random.PRNGKey(seed), num, batch_size)
+    samples = sample(generator_params(run.state, use_ema), run.state.g_batch_stats)
+    return samples if config_lib.is_toy(run.config) else to_unit_range(samples)
 
 
 def write_samples(run: Run, samples: np.ndarray, path: str) -> str:

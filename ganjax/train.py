@@ -34,7 +34,7 @@ from ganjax.parallel import (assert_same_config, check_batch_divisible, data_mes
 from ganjax.runners import DeviceSampledRunner, HostFedRunner
 from ganjax.state import GANState
 from ganjax.step import StepFn, make_train_step, skip_nonfinite
-from ganjax.writers import MetricWriter, Progress, jsonable
+from ganjax.writers import MetricWriter, Progress, jsonable, write_text_atomically
 
 
 class DivergenceError(RuntimeError):
@@ -66,6 +66,14 @@ def rngs(seed: int) -> tuple[jax.Array, jax.Array]:
 Runner = DeviceSampledRunner | HostFedRunner
 
 
+def initial_state(gan: GAN, seed: int) -> GANState:
+    """The first state of a run from its seed's init key (also the target shape of restores).
+
+    One compiled program instead of dozens of eagerly compiled initialiser ops.
+    """
+    return jax.jit(lambda rng: init_state(gan, rng))(rngs(seed)[0])
+
+
 @dataclasses.dataclass
 class Experiment:
     """Everything one run needs, built from its config."""
@@ -91,7 +99,7 @@ def build_experiment(config: ml_collections.ConfigDict, mesh: Mesh | None = None
     """
     mesh = mesh or data_mesh()
     config_lib.validate(config)
-    init_rng, data_rng = rngs(config.seed)
+    data_rng = rngs(config.seed)[1]
     if config_lib.is_toy(config):
         source = make_source(config.data)
         gan = build_gan(config, (source.dim,))
@@ -108,8 +116,7 @@ def build_experiment(config: ml_collections.ConfigDict, mesh: Mesh | None = None
         step = build_step(gan, config)
         make_runner = lambda start: HostFedRunner(step, sampler, mesh, start)  # noqa: E731
         evaluate = make_image_evaluator(gan, sampler.global_view().batch(0)["x"][0], config)
-    # One compiled program instead of dozens of eagerly compiled initialiser ops.
-    state = jax.jit(lambda rng: init_state(gan, rng))(init_rng)
+    state = initial_state(gan, config.seed)
     return Experiment(config, gan, state, make_runner, evaluate)
 
 
@@ -294,8 +301,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     resume = prepare_workdir(workdir, config, overwrite, log)
     experiment = build_experiment(config, mesh)
     t = config.train
-    checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints, keep_every=t.keep_checkpoint_every,
-                                log=log)
+    checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints,
+                                keep_every=t.keep_checkpoint_every, log=log)
     state, start_step, pending = replicate(experiment.state, mesh), 0, []
     if resume:
         state, start_step, pending = _resume(checkpointer, state, t.steps, log)
@@ -391,5 +398,5 @@ def _write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
     if not os.path.exists(step_figure):
         result.draw(step_figure, f"{name}, step {step}")
     shutil.copyfile(step_figure, summary["figure"])
-    with open(os.path.join(workdir, "summary.json"), "w", encoding="utf-8") as f:
-        json.dump({k: jsonable(v) for k, v in summary.items()}, f, indent=2)
+    write_text_atomically(os.path.join(workdir, "summary.json"),
+                          json.dumps(jsonable(summary), indent=2))

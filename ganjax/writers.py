@@ -23,6 +23,15 @@ def jsonable(value: Any) -> Any:
     return value if math.isfinite(value) else None
 
 
+def write_text_atomically(path: str, text: str) -> None:
+    """Writes `text` to a temporary file and renames it over `path`: readers and crashes never
+    see half a file."""
+    tmp = f"{path}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def _read_records(path: str, until_step: int) -> list[dict[str, Any]]:
     """The records of metrics.jsonl up to `until_step`; a torn last line (a crash) is dropped."""
     records = []
@@ -54,9 +63,7 @@ class MetricWriter:
         os.makedirs(workdir, exist_ok=True)
         if resume_step and os.path.exists(self.path):
             self.records = _read_records(self.path, resume_step)
-            with open(self.path + ".tmp", "w", encoding="utf-8") as f:
-                f.writelines(json.dumps(r) + "\n" for r in self.records)
-            os.replace(self.path + ".tmp", self.path)
+            write_text_atomically(self.path, "".join(json.dumps(r) + "\n" for r in self.records))
         self._file = open(self.path, "a", encoding="utf-8")
         if tensorboard:
             from ganjax.tensorboard import ScalarWriter

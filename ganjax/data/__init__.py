@@ -10,7 +10,7 @@ from __future__ import annotations
 import ml_collections
 
 from ganjax.config import is_toy
-from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range
+from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range, to_unit_range
 from ganjax.data.sampler import BatchSampler, prefetch
 from ganjax.data.sources import load_dataset, prepare_tfds
 from ganjax.data.toy import GaussianMixture, gaussian_1d, grid, ring
@@ -34,18 +34,22 @@ def example_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:
     return (config.data.resolution,) * 2 + (config.data.channels,)
 
 
+def open_dataset(config: ml_collections.ConfigDict, split: str | None = None) -> ImageDataset:
+    """The image dataset of `config.data`, in `split` (default: the split it trains on)."""
+    d = config.data
+    return load_dataset(d.source, split=split or d.split, data_dir=d.data_dir or None)
+
+
 def make_image_sampler(config: ml_collections.ConfigDict, process_index: int = 0,
                        process_count: int = 1) -> BatchSampler:
     """This process's sampler over the image dataset of `config.data`, batches of `config.train`."""
     d = config.data
-    dataset = load_dataset(d.source, split=d.split, data_dir=d.data_dir or None)
-    return BatchSampler(dataset, batch_size=config.train.batch_size, d_steps=config.train.d_steps,
-                        seed=config.seed, resolution=d.resolution, channels=d.channels,
-                        fit=d.fit, random_flip=d.random_flip, process_index=process_index,
-                        process_count=process_count)
+    return BatchSampler(open_dataset(config), batch_size=config.train.batch_size,
+                        d_steps=config.train.d_steps, seed=config.seed, resolution=d.resolution,
+                        channels=d.channels, fit=d.fit, random_flip=d.random_flip,
+                        process_index=process_index, process_count=process_count)
 
 
 __all__ = ["ArrayDataset", "BatchSampler", "GaussianMixture", "ImageDataset", "example_shape",
-           "gaussian_1d",
-           "grid", "load_dataset", "make_image_sampler", "make_source", "prefetch",
-           "prepare_tfds", "ring", "to_model_range"]
+           "gaussian_1d", "grid", "load_dataset", "make_image_sampler", "make_source",
+           "open_dataset", "prefetch", "prepare_tfds", "ring", "to_model_range", "to_unit_range"]

@@ -133,6 +133,12 @@ def random_flips(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.random(n) < 0.5
 
 
+def to_unit_range(images: np.ndarray) -> np.ndarray:
+    """Images in the model's range [-1, 1] as float32 in [0, 1] (exports, feature networks)."""
+    x = np.asarray(images, np.float32)
+    return np.clip((x + 1.0) / 2.0, 0.0, 1.0).astype(np.float32, copy=False)
+
+
 def to_model_range(images: np.ndarray, resolution: int, channels: int, *, fit: str = "pad",
                    pad_value: float = -1.0, flip: np.ndarray | None = None) -> np.ndarray:
     """uint8 images [n, H, W, C] as float32 [n, R, R, channels] in [-1, 1] (0 -> -1, 255 -> 1).

@@ -17,7 +17,8 @@ import ml_collections
 import numpy as np
 
 from ganjax.evaluation import cache
-from ganjax.evaluation.reference import RealSet, open_split, permuted_rows, read_rows
+from ganjax.data import open_dataset
+from ganjax.evaluation.reference import RealSet, permuted_rows, read_rows
 
 CLASSIFIER_TRAIN = 5000
 CLASSIFIER_HELD_OUT = 1000
@@ -65,7 +66,7 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
 
 def _train_classifier(config: ml_collections.ConfigDict) -> dict[str, np.ndarray]:
     """Fits the classifier on the training split and scores it on the rows after its own."""
-    dataset = open_split(config)
+    dataset = open_dataset(config)
     order = permuted_rows(len(dataset), CLASSIFIER_TRAIN + CLASSIFIER_HELD_OUT, CLASSIFIER_SEED)
     n_train = min(CLASSIFIER_TRAIN, max(len(order) - CLASSIFIER_HELD_OUT, len(order) // 2))
     train = read_rows(dataset, order[:n_train], config, config.data.split, "")

@@ -7,7 +7,6 @@ the parser stays instant.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -69,7 +68,7 @@ def format_report(result: dict[str, Any]) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Runs `ganjax eval`; returns the process exit code."""
-    from ganjax.cli import EXIT_CHECKPOINT, EXIT_CONFIG_ERROR, _apply_runtime_flags
+    from ganjax.cli import EXIT_CHECKPOINT, EXIT_CONFIG_ERROR, _apply_runtime_flags, call_reporting
 
     _apply_runtime_flags(args)
     from ganjax import config as config_lib
@@ -82,12 +81,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 (config_lib.ConfigError, "config error", EXIT_CONFIG_ERROR),
                 (ValueError, "error", EXIT_CONFIG_ERROR),  # e.g. --num_samples, a bad dataset
                 (OSError, "error", EXIT_CONFIG_ERROR))  # e.g. dataset files gone
-    try:
-        result = evaluate_run(args.workdir, args.step, args.num_samples, args.fid_weights,
-                              args.seed, use_ema=not args.raw_generator, cache_dir=args.cache_dir)
-    except tuple(kind for kind, _, _ in failures) as e:
-        label, code = next((label, code) for kind, label, code in failures if isinstance(e, kind))
-        print(f"ganjax: {label}: {e}", file=sys.stderr)
+    result, code = call_reporting(lambda: evaluate_run(
+        args.workdir, args.step, args.num_samples, args.fid_weights, args.seed,
+        use_ema=not args.raw_generator, cache_dir=args.cache_dir), failures)
+    if code is not None:
         return code
     path = write_eval(args.workdir, result)
     print(f"ganjax: evaluated {args.workdir} at step {result['step']} "

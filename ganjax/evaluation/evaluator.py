@@ -69,9 +69,14 @@ def uses_ema(state: GANState, use_ema: bool) -> bool:
 
 def _common_protocol(state: GANState, config: ml_collections.ConfigDict) -> dict[str, Any]:
     """What every training-time eval record says about how it was made."""
-    return {"generator": "ema" if uses_ema(state, config.eval.use_ema) else "raw",
+    return {"generator": generator_name(state, config.eval.use_ema),
             "noise": f"fixed: PRNGKey(seed={config.seed}) folded with 2",
             "ganjax_version": ganjax.__version__}
+
+
+def generator_name(state: GANState, use_ema: bool) -> str:
+    """"ema" or "raw": which generator `generator_params(state, use_ema)` picks, for records."""
+    return "ema" if uses_ema(state, use_ema) else "raw"
 
 
 def d_grid_for(source: GaussianMixture) -> np.ndarray:

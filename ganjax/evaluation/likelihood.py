@@ -18,7 +18,8 @@ import ml_collections
 import numpy as np
 
 from ganjax.data.images import ImageDataset
-from ganjax.evaluation.reference import RealSet, open_split, read_rows
+from ganjax.data import open_dataset
+from ganjax.evaluation.reference import RealSet, read_rows
 from ganjax.metrics import parzen_estimate
 
 PARZEN_VALIDATION = 1000
@@ -30,7 +31,7 @@ def _test_split(config: ml_collections.ConfigDict) -> ImageDataset | None:
     if config.data.split == "test":
         return None
     try:
-        return open_split(config, "test")
+        return open_dataset(config, "test")
     except (ValueError, KeyError, OSError):  # single-split sources, or no test files
         return None
 
@@ -38,7 +39,7 @@ def _test_split(config: ml_collections.ConfigDict) -> ImageDataset | None:
 def parzen_sets(config: ml_collections.ConfigDict, n_validation: int = PARZEN_VALIDATION,
                 n_test: int = PARZEN_TEST) -> tuple[RealSet, RealSet, tuple[int, int, int]]:
     """(validation, test, the dataset's native image shape) by the rules in the module docstring."""
-    train = open_split(config)
+    train = open_dataset(config)
     size, split = len(train), config.data.split
     n_val = min(n_validation, size // 2)
     val_rows = np.arange(size - n_val, size)

@@ -12,7 +12,7 @@ import dataclasses
 import ml_collections
 import numpy as np
 
-from ganjax.data import load_dataset, to_model_range
+from ganjax.data import open_dataset, to_model_range, to_unit_range
 from ganjax.data.images import ImageDataset
 
 # Seed of the permutation that picks reference rows; fixed so every run shares them.
@@ -35,33 +35,26 @@ class RealSet:
         return {"split": self.split, "rows": self.rows, "count": len(self.images)}
 
 
-def open_split(config: ml_collections.ConfigDict, split: str | None = None) -> ImageDataset:
-    """The run's dataset (`config.data.source`), in `split` (default: the split it trained on)."""
-    d = config.data
-    return load_dataset(d.source, split=split or d.split, data_dir=d.data_dir or None)
-
-
 def preprocessing(config: ml_collections.ConfigDict) -> str:
-    """In words, what `to_unit_range` does to the run's images."""
+    """In words, what `preprocess` does to the run's images."""
     d = config.data
     return (f"as training: to_model_range(resolution={d.resolution}, channels={d.channels}, "
             f"fit={d.fit}), no random flips, then (x + 1) / 2 to [0, 1]")
 
 
-def to_unit_range(images: np.ndarray, config: ml_collections.ConfigDict) -> np.ndarray:
+def preprocess(images: np.ndarray, config: ml_collections.ConfigDict) -> np.ndarray:
     """uint8 images [n, H, W, C] as the run's training batches see them, mapped to [0, 1]."""
     d = config.data
-    x = to_model_range(images, d.resolution, d.channels, fit=d.fit)
-    return np.clip((x + 1.0) / 2.0, 0.0, 1.0).astype(np.float32)
+    return to_unit_range(to_model_range(images, d.resolution, d.channels, fit=d.fit))
 
 
 def read_rows(dataset: ImageDataset, rows: np.ndarray, config: ml_collections.ConfigDict,
               split: str, description: str) -> RealSet:
-    """The dataset's `rows`, preprocessed by `to_unit_range`, as a RealSet."""
+    """The dataset's `rows`, preprocessed by `preprocess`, as a RealSet."""
     images, labels = [], []
     for start in range(0, len(rows), _CHUNK):
         x, y = dataset.get(rows[start:start + _CHUNK])
-        images.append(to_unit_range(x, config))
+        images.append(preprocess(x, config))
         labels.append(np.asarray(y, np.int32))
     shape = (0, config.data.resolution, config.data.resolution, config.data.channels)
     return RealSet(np.concatenate(images) if images else np.zeros(shape, np.float32),
@@ -76,7 +69,7 @@ def permuted_rows(size: int, count: int, seed: int = REFERENCE_SEED) -> np.ndarr
 
 def reference_set(config: ml_collections.ConfigDict, count: int) -> RealSet:
     """Up to `count` rows of the run's training split, the first of a seed-0 permutation."""
-    dataset = open_split(config)
+    dataset = open_dataset(config)
     rows = permuted_rows(len(dataset), count)
     words = (f"all {len(dataset)} rows" if len(rows) == len(dataset) else
              f"{len(rows)} of {len(dataset)} rows: np.random.default_rng({REFERENCE_SEED})"

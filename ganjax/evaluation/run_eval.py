@@ -22,14 +22,14 @@ import ganjax
 from ganjax import config as config_lib
 from ganjax.data import make_source
 from ganjax.evaluation import cache, classifier, feature_metrics, likelihood
-from ganjax.evaluation.evaluator import uses_ema
+from ganjax.evaluation.evaluator import generator_name
 from ganjax.evaluation.inception_features import FeatureNet, load_feature_net, real_features
 from ganjax.evaluation.reference import RealSet, preprocessing, reference_set
 from ganjax.evaluation.toy import mode_coverage, sample_moments
 from ganjax.metrics.inception_weights import WEIGHTS_FILE, WEIGHTS_URL
 from ganjax.run_dir import load_run
 from ganjax.sampling import generate
-from ganjax.writers import jsonable
+from ganjax.writers import jsonable, write_text_atomically
 
 IMAGE_SAMPLES = 10_000  # Lucic et al. 2018's FID sample count; the Parzen protocol's too
 TOY_SAMPLES = 2_500  # the VEEGAN / PacGAN mode-coverage protocol
@@ -152,8 +152,7 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
     else:
         metrics, protocol, notes = image_metrics(run.config, samples, net, cache_dir,
                                                  parzen_validation, parzen_test)
-    ema = uses_ema(run.state, use_ema)
-    generated = {"checkpoint_step": run.step, "generator": "ema" if ema else "raw",
+    generated = {"checkpoint_step": run.step, "generator": generator_name(run.state, use_ema),
                  "seed": seed, "num_generated": count, "ganjax_version": ganjax.__version__}
     return {"workdir": os.path.abspath(workdir), "step": run.step,
             "data": "toy" if toy else "image", "metrics": metrics,
@@ -169,9 +168,5 @@ def eval_path(workdir: str, step: int) -> str:
 def write_eval(workdir: str, result: dict[str, Any]) -> str:
     """Writes `result` (NaN/Inf as null) to `eval_path`, atomically; returns the path."""
     path = eval_path(workdir, result["step"])
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(jsonable(result), f, indent=2)
-        f.write("\n")
-    os.replace(tmp, path)
+    write_text_atomically(path, json.dumps(jsonable(result), indent=2) + "\n")
     return path

@@ -11,40 +11,18 @@ from typing import Any, Callable
 
 import jax
 import ml_collections
-import numpy as np
 
 import ganjax
 from ganjax.config import ConfigError
+from ganjax.data import to_unit_range
 from ganjax.evaluation import cache, feature_metrics
 from ganjax.evaluation.inception_features import load_feature_net, real_features
 from ganjax.evaluation.reference import preprocessing, reference_set
 from ganjax.gan import GAN
+from ganjax.generation import make_sampler
 from ganjax.metrics.inception_weights import WeightsError
-from ganjax.parallel import to_host
 
 _GENERATE_BATCH = 500
-
-SamplesFn = Callable[[Any, Any], np.ndarray]
-
-
-def make_sampler(gan: GAN, key: jax.Array, num: int) -> SamplesFn:
-    """`(g_params, g_batch_stats) -> images [num, H, W, C] in [0, 1]`, from fixed noise.
-
-    Batch i draws its noise from fold_in(key, i); one program is compiled for all batches.
-    """
-    batch = min(num, _GENERATE_BATCH)
-
-    @jax.jit
-    def generate(params, stats, i):
-        z = gan.sample_noise(jax.random.fold_in(key, i), batch)
-        return gan.generate(params, stats, z, train=False)[0]
-
-    def sample(params, stats) -> np.ndarray:
-        parts = [to_host(generate(params, stats, i)) for i in range(-(-num // batch))]
-        images = np.concatenate(parts)[:num].astype(np.float32)
-        return np.clip((images + 1.0) / 2.0, 0.0, 1.0)
-
-    return sample
 
 
 def make_fid_metrics(gan: GAN, config: ml_collections.ConfigDict,
@@ -56,7 +34,7 @@ def make_fid_metrics(gan: GAN, config: ml_collections.ConfigDict,
         net = load_feature_net(config.eval.fid_weights, batch_size=min(50, num))
     except WeightsError as e:
         raise ConfigError(f"eval.fid_weights: {e}") from e
-    sample = make_sampler(gan, key, num)
+    sample = make_sampler(gan, key, num, batch_size=min(num, _GENERATE_BATCH))
     reference: dict[str, Any] = {}
 
     def real() -> dict[str, Any]:
@@ -67,7 +45,7 @@ def make_fid_metrics(gan: GAN, config: ml_collections.ConfigDict,
         return reference
 
     def evaluate(params: Any, stats: Any, ema: bool) -> dict[str, Any]:
-        fake = net.extract(sample(params, stats))
+        fake = net.extract(to_unit_range(sample(params, stats)))
         ref = real()
         metrics = {**feature_metrics.distance_metrics(fake["pool3"], ref["features"]["pool3"]),
                    **feature_metrics.score_metrics(fake["logits_unbiased"])}
