@@ -28,27 +28,24 @@ from typing import TYPE_CHECKING
 from _timing import alternating_rates, run_child  # benchmarks/ is on sys.path
 
 if TYPE_CHECKING:
-    from ganjax.gan import GAN
+    from ganjax.engine.gan import GAN
 
 BATCH, NOISE, RES, WIDTH, LR, BETA1 = 64, 100, 28, 64, 2e-4, 0.5
 
 
 def make_gan(fast_transpose: bool, fast_conv: bool) -> GAN:
-    """The benchmark's GAN as a ganjax.gan.GAN built straight from the DCGAN modules."""
-    import optax
-
-    from ganjax.gan import GAN
-    from ganjax.losses import get_loss
+    """The benchmark's GAN: the DCGAN modules with a config's loss and Adam settings."""
+    from ganjax.config import apply_overrides, base_config
+    from ganjax.engine.build import gan_from_networks
     from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
-    from ganjax.penalties import get_penalty
+    from ganjax.types import Networks
 
-    return GAN(
-        generator=DCGANGenerator(RES, 1, WIDTH, fast_conv=fast_transpose),
-        discriminator=DCGANDiscriminator(RES, WIDTH, fast_conv=fast_conv),
-        loss=get_loss("non_saturating"), penalty=get_penalty("none"), penalty_weight=0.0,
-        g_tx=optax.adam(LR, b1=BETA1), d_tx=optax.adam(LR, b1=BETA1),
-        noise="normal", noise_dim=NOISE, data_shape=(RES, RES, 1), d_weight_clip=0.0,
-        ema_decay=0.0)
+    config = apply_overrides(base_config(model="dcgan"), {
+        "loss.name": "non_saturating", "optim.g_lr": str(LR), "optim.d_lr": str(LR),
+        "optim.b1": str(BETA1), "model.noise_dim": str(NOISE)})
+    networks = Networks(DCGANGenerator(RES, 1, WIDTH, fast_conv=fast_transpose),
+                        DCGANDiscriminator(RES, WIDTH, fast_conv=fast_conv))
+    return gan_from_networks(config, networks, (RES, RES, 1))
 
 
 class GanjaxRunner:
@@ -58,8 +55,9 @@ class GanjaxRunner:
                  fast_conv: bool = True):
         import jax
 
-        from ganjax.gan import init_state
-        from ganjax.step import make_train_n_steps, make_train_step
+        from ganjax.engine.adversarial import make_train_step
+        from ganjax.engine.algorithm import init_state
+        from ganjax.engine.steps import make_train_n_steps
 
         gan = make_gan(fast_transpose, fast_conv)
         self.jax, self.chunk, self.fused = jax, chunk, fused
@@ -140,7 +138,7 @@ class TorchRunner:
 
 def rates_child(ynn: bool, rounds: int, chunk: int) -> None:
     """ganjax median rates (per step and fused) under one XLA:CPU fusion setting."""
-    from ganjax import runtime
+    from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(ynn)
     rates = alternating_rates({"per_step": GanjaxRunner(chunk, fused=False),
@@ -159,7 +157,7 @@ def main() -> None:
     if args.child:
         return rates_child(args.ynn, args.rounds, args.chunk)
 
-    from ganjax import runtime
+    from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(False)  # ganjax's default; set before JAX starts
     import torch

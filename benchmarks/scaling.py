@@ -38,9 +38,9 @@ def measure(spec: str, mesh, steps: int, rounds: int, batch_scale: int) -> dict[
 
     from ganjax import config as config_lib
     from ganjax import parallel
-    from ganjax.gan import build_gan, init_state
+    from ganjax.engine.build import build_gan, init_state
     from ganjax.data import example_shape
-    from ganjax.step import make_train_n_steps, make_train_step
+    from ganjax.engine.adversarial import make_train_n_steps, make_train_step
 
     config = config_lib.load_config(spec)
     config.train.batch_size *= batch_scale
@@ -70,7 +70,7 @@ def child(devices: int, steps: int, rounds: int, weak: bool) -> None:
     """One device count, in a fresh process (the XLA flag must be set before JAX starts)."""
     flags = os.environ.get("XLA_FLAGS", "")
     os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={devices}"
-    from ganjax import runtime
+    from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(False)  # ganjax's default
     import jax

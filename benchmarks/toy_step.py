@@ -49,9 +49,9 @@ class GanjaxRunner:
         import jax
 
         from ganjax.data import make_source
-        from ganjax.runners import toy_batch_sampler
-        from ganjax.step import make_train_step
-        from ganjax.train import build_experiment, rngs
+        from ganjax.engine.rng import data_key
+        from ganjax.run.experiment import build_experiment
+        from ganjax.run.runners import toy_batch_sampler
 
         config = ganjax_config(chunk)
         experiment = build_experiment(config)
@@ -60,9 +60,9 @@ class GanjaxRunner:
             runner = experiment.make_runner(0)
             self._call = lambda state: runner.run(state, chunk)[0]
         else:
-            step = jax.jit(make_train_step(experiment.gan), donate_argnums=0)
+            step = jax.jit(experiment.algorithm.step, donate_argnums=0)
             sample = jax.jit(toy_batch_sampler(make_source(config.data), config,
-                                               rngs(config.seed)[1]))
+                                               data_key(config.seed)))
 
             def call(state):
                 for _ in range(chunk):
@@ -120,7 +120,7 @@ def first_step_child(framework: str, cache_dir: str) -> None:
     if framework == "torch":
         TorchRunner(1).run()
     else:
-        from ganjax import runtime
+        from ganjax.run import runtime
 
         runtime.set_xla_cpu_fusion(False)
         runtime.enable_compilation_cache(cache_dir)
@@ -130,7 +130,7 @@ def first_step_child(framework: str, cache_dir: str) -> None:
 
 def rates_child(ynn: bool, rounds: int, chunk: int) -> None:
     """ganjax rates (fused and per-step) under one XLA:CPU fusion setting."""
-    from ganjax import runtime
+    from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(ynn)
     rates = alternating_rates({"fused": GanjaxRunner(chunk, fused=True),
@@ -152,7 +152,7 @@ def main() -> None:
     if args.child == "rates":
         return rates_child(args.ynn, args.rounds, args.chunk)
 
-    from ganjax import runtime
+    from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(False)  # ganjax's default; set before JAX starts
     import torch

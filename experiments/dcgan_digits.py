@@ -11,12 +11,11 @@ from ganjax.config import base_config
 
 
 def get_config(variant: str = "default"):
-    c = base_config()
+    c = base_config(model="dcgan")
     c.data.source = "digits"
     c.data.resolution = 8
     c.data.channels = 1
 
-    c.model.name = "dcgan"
     c.model.noise_dim = 32
     c.model.width = 128
 

@@ -16,12 +16,11 @@ from ganjax.config import base_config
 
 
 def get_config(variant: str = "default"):
-    c = base_config()
+    c = base_config(model="dcgan")
     c.data.source = "tfds:mnist"
     c.data.resolution = 28
     c.data.channels = 1
 
-    c.model.name = "dcgan"
     c.model.noise_dim = 100
     c.model.width = 64
 

@@ -13,7 +13,7 @@ import numpy as np
 from ganjax import config as config_lib
 from ganjax.metrics.inception import variable_shapes
 from ganjax.metrics.inception_weights import save_npz
-from ganjax.train import train
+from ganjax.run.loop import train
 
 TINY_IMAGE_RUN = {"train.steps": "10", "train.scan_steps": "10", "train.log_every": "10",
                   "train.eval_every": "10", "model.width": "8", "eval.grid_size": "16"}

@@ -17,10 +17,12 @@ import pytest
 
 from ganjax import cli
 from ganjax import config as config_lib
-from ganjax.checkpoint import Checkpointer
-from ganjax.run_dir import load_run
-from ganjax.step import skip_nonfinite
-from ganjax.train import DivergenceError, Interrupted, WorkdirError, build_experiment, train
+from ganjax.run.checkpoint import Checkpointer
+from ganjax.run.reopen import load_run
+from ganjax.engine.steps import skip_nonfinite
+from ganjax.errors import DivergenceError, Interrupted, WorkdirError
+from ganjax.run.experiment import build_experiment
+from ganjax.run.loop import train
 
 RING = {"train.steps": "200", "train.log_every": "10", "train.eval_every": "200",
         "train.scan_steps": "50", "eval.num_samples": "500"}
@@ -81,7 +83,7 @@ def test_checkpoint_holds_state_config_version_and_fingerprint(finished):
     assert meta["step"] == step == 20 and meta["ganjax_version"]
     assert meta["config"]["model"]["name"] == "dcgan" and len(meta["fingerprint"]) > 10
     state = load_run(str(workdir)).state
-    assert state.g_ema_params is not None and state.g_batch_stats  # EMA and BN stats saved
+    assert state.ema_params is not None and state.batch_stats["g"]  # EMA and BN stats saved
     assert int(state.step) == 20
 
 
@@ -198,27 +200,25 @@ def test_divergence_names_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     assert 0 < good < diverged
     state = load_run(str(tmp_path)).state
     assert int(state.step) == good
-    assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(state.g_params))
+    assert all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(state.params["g"]))
 
 
 def test_skip_policy_undoes_a_non_finite_update():
     config = make_config("ring8", RING, **{"train.nan_policy": "skip"})
     experiment = build_experiment(config)
-    from ganjax.step import make_train_step
-
-    step = jax.jit(skip_nonfinite(make_train_step(experiment.gan)))
+    step = jax.jit(skip_nonfinite(experiment.algorithm.step))
     state = experiment.state
     good = {"x": jax.random.normal(jax.random.PRNGKey(0), (1, 64, 2))}
     bad = {"x": good["x"].at[0, 3, 1].set(np.nan)}
     skipped_state, metrics = step(state, bad)
     assert float(metrics["skipped"]) == 1.0
     assert int(skipped_state.step) == int(state.step) + 1
-    assert_bit_identical([np.asarray(x) for x in jax.tree.leaves(skipped_state.g_params)],
-                         [np.asarray(x) for x in jax.tree.leaves(state.g_params)])
+    assert_bit_identical([np.asarray(x) for x in jax.tree.leaves(skipped_state.params["g"])],
+                         [np.asarray(x) for x in jax.tree.leaves(state.params["g"])])
     new_state, metrics = step(state, good)
     assert float(metrics["skipped"]) == 0.0
-    assert not np.array_equal(np.asarray(new_state.g_params["Dense_0"]["kernel"]),
-                              np.asarray(state.g_params["Dense_0"]["kernel"]))
+    assert not np.array_equal(np.asarray(new_state.params["g"]["Dense_0"]["kernel"]),
+                              np.asarray(state.params["g"]["Dense_0"]["kernel"]))
 
 
 def test_sample_writes_npy_and_png(tmp_path, finished):

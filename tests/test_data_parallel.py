@@ -12,11 +12,17 @@ import numpy as np
 import pytest
 
 from ganjax import cli
-from ganjax.run_dir import load_run
+from ganjax.run.reopen import load_run
 from multiprocess import child_env, launch
 
+# ring8 with smooth activations: with its ReLUs a change of device layout (8 devices vs 1, or
+# 2 processes vs 1) changes the summation order of the gradient all-reduce (~1e-7), and after a
+# few steps a pre-activation within that rounding of 0 flips, changing one sample's share of a
+# gradient (a 1.7e-2 difference in D's Adam moments by step 20 on this CPU, with the pre-v2
+# engine too). With ELU only the rounding is left, which is what these tests are about.
 EXPERIMENTS = {
-    "ring8": ["--config", "ring8"],
+    "ring8": ["--config", "ring8", "--config.model.g_activation=elu",
+              "--config.model.d_activation=elu"],
     "dcgan_digits": ["--config", "dcgan_digits:quick"],
 }
 SHORT = ["--config.train.steps=20", "--config.train.log_every=5", "--config.train.eval_every=20",
@@ -43,7 +49,11 @@ def relative_differences(a, b):
     return out
 
 
-def assert_close_runs(a, b, rtol=1e-5):
+# Float32 rounding after 20 steps of a different summation order. The earlier CI machine gave
+# 2e-6 at most; this one gives up to 2.4e-5, bit for bit the same with the pre-v2 engine (its
+# XLA:CPU kernels sum in other orders), so the bound leaves room for machines, not for bugs: a
+# wrong gradient or a non-global BatchNorm statistic differs by 1e-2 or more.
+def assert_close_runs(a, b, rtol=1e-4):
     diffs = relative_differences(a, b)
     worst = max(diffs, key=diffs.get)
     assert diffs[worst] < rtol, f"{worst} differs by {diffs[worst]:.2e} (relative)"
@@ -69,27 +79,16 @@ def test_eight_devices_match_one_device(tmp_path, eight_devices, experiment):
     assert_close_runs(tmp_path, eight_devices[experiment])
     if experiment == "dcgan_digits":  # BatchNorm statistics are over the global batch
         stats = {k: v for k, v in relative_differences(tmp_path, eight_devices[experiment]).items()
-                 if k.startswith(".g_batch_stats")}
+                 if k.startswith(".batch_stats['g']")}
         assert stats and max(stats.values()) < 1e-5
 
 
 @pytest.mark.parametrize("experiment", list(EXPERIMENTS))
 def test_two_processes_match_one_process(tmp_path, eight_devices, experiment):
-    extra = []
-    if experiment == "ring8":
-        # Cross-process all-reduces sum in another order than in-process ones (~1e-7). With ReLUs
-        # ring8 jumps to 5e-4 at step 6 (2e-3 by step 20), most likely a pre-activation within
-        # that rounding of 0 flipping one sample's share of a gradient; with smooth activations
-        # only the rounding is left, which is what this test is about.
-        extra = ["--config.model.g_activation=elu", "--config.model.d_activation=elu"]
-        reference = tmp_path / "eight"
-        result = run_on_devices(8, reference, experiment, *extra)
-        assert result.returncode == 0, result.stderr[-3000:]
-    else:
-        reference = eight_devices[experiment]
+    reference = eight_devices[experiment]
     workdir = tmp_path / "two"
     results = launch(lambda pid, address: train_argv(
-        workdir, experiment, *extra, "--coordinator_address", address, "--num_processes", "2",
+        workdir, experiment, "--coordinator_address", address, "--num_processes", "2",
         "--process_id", str(pid)), num_processes=2, devices_per_process=4, timeout_s=600)
     for result in results:
         assert result.returncode == 0, result.stderr[-3000:]

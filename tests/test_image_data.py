@@ -234,13 +234,13 @@ def test_same_step_same_batch_and_resumable_at_step_1000():
     first.batch(7)
     b = first.batch(1000)
     c = BatchSampler(digits, **kwargs).batch(1000)
-    assert a["x"].shape == (2, 5, 4, 4, 1) and a["label"].shape == (2, 5)
-    assert a["label"].dtype == np.int32 and a["x"].dtype == np.float32
+    assert a["x"].shape == (2, 5, 4, 4, 1) and a["y"].shape == (2, 5)
+    assert a["y"].dtype == np.int32 and a["x"].dtype == np.float32
     for batch in (b, c):
         np.testing.assert_array_equal(a["x"], batch["x"])
-        np.testing.assert_array_equal(a["label"], batch["label"])
+        np.testing.assert_array_equal(a["y"], batch["y"])
     other = BatchSampler(digits, **{**kwargs, "seed": 4}).batch(1000)
-    assert not np.array_equal(a["label"], other["label"])
+    assert not np.array_equal(a["y"], other["y"])
 
 
 def test_each_epoch_covers_every_example_once():
@@ -293,7 +293,7 @@ def test_host_slices_concatenate_to_the_global_batch():
         sampler = BatchSampler(recording, **kwargs, process_index=p, process_count=4)
         parts.append(sampler.batch(11))
         assert recording.asked[0].size == 2 * 2  # reads only its own rows
-    for key in ("x", "label"):
+    for key in ("x", "y"):
         np.testing.assert_array_equal(np.concatenate([b[key] for b in parts], axis=1), whole[key])
 
 

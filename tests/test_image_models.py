@@ -11,17 +11,18 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
-from ganjax.gan import GAN, init_state
-from ganjax.losses import get_loss
+from ganjax import config as config_lib
+from ganjax.engine.algorithm import init_state
+from ganjax.engine.build import gan_from_networks
+from ganjax.engine.hparams import read_values
 from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator, base_grid
 from ganjax.models.layers import Conv, batch_norm, maybe_spectral_norm
 from ganjax.models.sngan import SNGANDiscriminator, SNGANGenerator
-from ganjax.penalties import get_penalty
-from ganjax.state import GANState
-from ganjax.step import make_train_step
+from ganjax.types import Networks
+from ganjax.engine.state import TrainState
+from ganjax.engine.adversarial import make_train_step
 
 KEY = jax.random.PRNGKey(0)
 
@@ -54,13 +55,14 @@ def test_dcgan_shapes_follow_the_resolution(resolution, base, steps):
     assert base_grid(resolution) == (base, steps)
     g = DCGANGenerator(resolution, channels=3, width=4)
     d = DCGANDiscriminator(resolution, width=4, batch_norm=False, spectral_norm=True)
-    z = jax.ShapeDtypeStruct((3, 16), jnp.float32)
+    z = {"z": jax.ShapeDtypeStruct((3, 16), jnp.float32)}
     g_vars = jax.eval_shape(lambda z: g.init(KEY, z, train=False), z)
     images = jax.eval_shape(lambda v, z: g.apply(v, z, train=True, mutable=["batch_stats"])[0],
                             g_vars, z)
     assert images.shape == (3, resolution, resolution, 3)
     d_vars = jax.eval_shape(lambda x: d.init(KEY, x, train=False), images)
-    assert jax.eval_shape(lambda v, x: d.apply(v, x, train=False), d_vars, images).shape == (3,)
+    out = jax.eval_shape(lambda v, x: d.apply(v, x, train=False), d_vars, images)
+    assert out.logit.shape == (3,) and out.features.shape[0] == 3
     # Widths halve on the way up (G's last hidden block has `width`) and double on the way down.
     up = [g_vars["params"][f"up{i}"]["kernel"].shape[-1] for i in range(steps)]
     assert up == [4 * 2 ** (steps - 2 - i) for i in range(steps - 1)] + [3]
@@ -85,7 +87,7 @@ def test_dcgan_fast_and_plain_gradients_agree():
     (The layers themselves are compared with flax's in test_conv_transpose.py.)
     """
     fast, plain = (DCGANGenerator(16, 1, 4, fast_conv=f) for f in (True, False))
-    z = normal(1, (3, 8), 3.0)
+    z = {"z": normal(1, (3, 8), 3.0)}
     variables = random_variables(fast, z)
     assert shapes(variables) == shapes(random_variables(plain, z))
     got, want = (train_mode_grads(m, variables, z) for m in (fast, plain))
@@ -169,10 +171,10 @@ def test_spectral_norm_power_iteration_finds_the_top_singular_value():
 
 
 def _gan(generator, discriminator, shape):
-    return GAN(generator=generator, discriminator=discriminator,
-               loss=get_loss("hinge"), penalty=get_penalty("none"), penalty_weight=0.0,
-               g_tx=optax.adam(2e-4, b1=0.0, b2=0.9), d_tx=optax.adam(2e-4, b1=0.0, b2=0.9),
-               noise="normal", noise_dim=8, data_shape=shape, d_weight_clip=0.0, ema_decay=0.0)
+    config = config_lib.apply_overrides(config_lib.base_config(model="dcgan"), {
+        "loss.name": "hinge", "optim.g_lr": "2e-4", "optim.d_lr": "2e-4", "optim.b1": "0.0",
+        "optim.b2": "0.9", "model.noise_dim": "8"})
+    return gan_from_networks(config, Networks(generator, discriminator), shape)
 
 
 def test_spectral_norm_state_is_carried_by_the_engine():
@@ -181,26 +183,29 @@ def test_spectral_norm_state_is_carried_by_the_engine():
                                                            spectral_norm=True), (8, 8, 3))
     # The state init_state builds, from host-made variables: compiling the random
     # initialisers alone takes seconds on a small CPU.
-    g = random_variables(gan.generator, normal(0, (2, 8)))
+    g = random_variables(gan.generator, {"z": normal(0, (2, 8))})
     d = random_variables(gan.discriminator, normal(0, (2, 8, 8, 3)))
-    g_opt, d_opt = jax.jit(lambda g, d: (gan.g_tx.init(g), gan.d_tx.init(d)))(g["params"],
-                                                                                d["params"])
-    state = GANState(step=np.int32(0), rng=np.asarray(KEY), g_params=g["params"],
-                     d_params=d["params"], g_batch_stats=g["batch_stats"],
-                     d_batch_stats=d["batch_stats"], g_opt_state=g_opt, d_opt_state=d_opt)
+    hparams = read_values(gan.hparam_values)
+    g_opt, d_opt = jax.jit(lambda g, d: (gan.g_optimizer.init(g, hparams),
+                                         gan.d_optimizer.init(d, hparams)))(g["params"],
+                                                                            d["params"])
+    state = TrainState(step=np.int32(0), rng=np.asarray(KEY),
+                       params={"g": g["params"], "d": d["params"]},
+                       batch_stats={"g": g["batch_stats"], "d": d["batch_stats"]},
+                       opt_state={"g": g_opt, "d": d_opt}, hparams=hparams)
     assert jax.tree.structure(state) == jax.tree.structure(
         jax.eval_shape(lambda key: init_state(gan, key), KEY))
     new, metrics = jax.jit(make_train_step(gan))(state, {"x": normal(4, (1, 4, 8, 8, 3), 0.5)})
     assert all(np.isfinite(v) for v in jax.tree.leaves(metrics))
     changed = lambda a, b: not jax.tree.all(jax.tree.map(np.array_equal, a, b))  # noqa: E731
-    assert changed(new.d_batch_stats, state.d_batch_stats)
-    assert changed(new.g_batch_stats, state.g_batch_stats)
+    assert changed(new.batch_stats["d"], state.batch_stats["d"])
+    assert changed(new.batch_stats["g"], state.batch_stats["g"])
 
 
 def test_sngan_resnets():
     """Paper shapes at 32x32 (G: 3 up-blocks; D: SN on all 11 layers), and a train-mode D call."""
     g, d = SNGANGenerator(32, 3, width=16), SNGANDiscriminator(width=8)
-    z = jax.ShapeDtypeStruct((2, 128), jnp.float32)
+    z = {"z": jax.ShapeDtypeStruct((2, 128), jnp.float32)}
     g_vars = jax.eval_shape(lambda z: g.init(KEY, z, train=False), z)
     images = jax.eval_shape(lambda v, z: g.apply(v, z, train=True, mutable=["batch_stats"])[0],
                             g_vars, z)
@@ -213,9 +218,10 @@ def test_sngan_resnets():
 
     x = normal(7, (2, 8, 8, 3))  # 8 -> 4 -> 2: the same blocks at a cheaper size
     variables = random_variables(d, x)
-    logits, updated = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"]))(
+    out, updated = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"]))(
         variables, x)
-    assert logits.shape == (2,) and np.all(np.isfinite(logits))
+    assert out.logit.shape == (2,) and np.all(np.isfinite(out.logit))
+    assert out.features.shape == (2, 8)  # sum-pooled: where heads attach
     u = lambda stats: stats["block1"]["conv0_sn"]["conv0/kernel/u"]  # noqa: E731
     assert not np.allclose(u(updated["batch_stats"]), u(variables["batch_stats"]))
 
@@ -226,10 +232,11 @@ def test_dcgan_matches_pytorch_in_train_mode():
     width, noise = 8, 10
     g, d = DCGANGenerator(28, 1, width), DCGANDiscriminator(28, width)
     z, x = normal(5, (4, noise)), normal(6, (4, 28, 28, 1))
-    g_vars, d_vars = random_variables(g, z), random_variables(d, x, seed=100)
+    g_vars, d_vars = random_variables(g, {"z": z}), random_variables(d, x, seed=100)
     images, g_stats = jax.jit(lambda v, z: g.apply(v, z, train=True, mutable=["batch_stats"]))(
-        g_vars, z)
-    logits = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"])[0])(d_vars, x)
+        g_vars, {"z": z})
+    logits = jax.jit(lambda v, x: d.apply(v, x, train=True, mutable=["batch_stats"])[0].logit)(
+        d_vars, x)
 
     tg = _torch_dcgan(torch, width, noise)
     td = _torch_dcgan(torch, width, noise, discriminator=True)

@@ -11,8 +11,9 @@ SCRIPT = textwrap.dedent("""
     import jax, jax.numpy as jnp, numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
     from ganjax import config as config_lib
-    from ganjax.gan import build_gan, init_state
-    from ganjax.step import make_train_step
+    from ganjax.engine.algorithm import init_state
+    from ganjax.engine.build import build_gan
+    from ganjax.engine.adversarial import make_train_step
 
     assert jax.device_count() == 8
     config = config_lib.apply_overrides(config_lib.base_config(), {
@@ -34,7 +35,7 @@ SCRIPT = textwrap.dedent("""
     sharded = jax.jit(step, in_shardings=(replicated, data), out_shardings=replicated)
     single_state, single_metrics = run(jax.jit(step))
     mesh_state, mesh_metrics = run(sharded)
-    assert len(mesh_state.g_params["Dense_0"]["kernel"].sharding.device_set) == 8
+    assert len(mesh_state.params["g"]["Dense_0"]["kernel"].sharding.device_set) == 8
     for a, b in zip(jax.tree.leaves((single_state, single_metrics)),
                     jax.tree.leaves((mesh_state, mesh_metrics))):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)

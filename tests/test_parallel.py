@@ -12,6 +12,7 @@ import pytest
 from multiprocess import assert_all_ok, child_env, describe, free_port, launch
 
 from ganjax import parallel
+from ganjax.errors import EXIT_DISTRIBUTED
 
 # A few SGD steps of a linear model, replicated params and a batch [n, k, B, 2] split over
 # "data" on axis 2: the gradient mean over the global batch needs the cross-device all-reduce.
@@ -225,7 +226,7 @@ def test_missing_processes_end_with_a_message_not_an_abort():
     [result] = launch(lambda pid, address: [sys.executable, "-c", PROCESS_ALONE, address, "0"],
                       num_processes=1, timeout_s=60)
     elapsed = time.monotonic() - start
-    assert result.returncode == parallel.EXIT_INIT_TIMEOUT, describe([result])
+    assert result.returncode == EXIT_DISTRIBUTED, describe([result])
     assert "timed out after 5 s waiting for all 2 processes to connect" in result.stderr
     assert "Terminating process" not in result.stderr  # JAX's abort did not come first
     assert elapsed < 30, elapsed

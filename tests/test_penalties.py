@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import config as config_lib
-from ganjax import penalties
+from ganjax import registry
+from ganjax.engine import penalties
 
 W = jnp.array([0.6, -1.7, 2.0])
 REAL = jax.random.normal(jax.random.PRNGKey(0), (16, 3))
@@ -24,8 +24,11 @@ def quadratic_d(x):
     return 1.5 * jnp.sum(x ** 2, axis=1)
 
 
-def test_registry_matches_config_names():
-    assert tuple(penalties.PENALTIES) == config_lib.PENALTIES
+def test_every_registered_penalty_resolves():
+    for name in registry.names("penalty"):
+        assert callable(penalties.get_penalty(name))
+    with pytest.raises(ValueError, match="unknown penalty 'r3'; known: none"):
+        penalties.get_penalty("r3")
 
 
 def test_linear_discriminator_closed_forms():

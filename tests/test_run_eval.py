@@ -16,14 +16,15 @@ from eval_helpers import TINY_IMAGE_RUN, random_inception_weights, train_tiny
 
 from ganjax import __version__
 from ganjax import config as config_lib
-from ganjax.checkpoint import CheckpointError
-from ganjax.evaluation import cache, classifier, feature_metrics, likelihood, run_eval
-from ganjax.evaluation.command import add_eval_parser, cmd_eval
+from ganjax.run.checkpoint import CheckpointError
+from ganjax.evaluation import cache, classifier, feature_metrics, likelihood
+from ganjax.run import evaluate as run_eval
+from ganjax.cli.eval import add_parser as add_eval_parser, run as cmd_eval
 from ganjax.evaluation.inception_features import load_feature_net, real_features
 from ganjax.evaluation.reference import reference_set
 from ganjax.metrics import (WEIGHTS_FILE, WeightsError, density_coverage, fid_from_features,
                             inception_score, kid_from_features, precision_recall)
-from ganjax.sampling import generate
+from ganjax.run.sampling import generate
 
 PROTOCOL_FIELDS = ("checkpoint_step", "generator", "seed", "num_generated", "num_reference",
                    "reference_source", "reference_split", "reference_rows", "preprocessing",

@@ -8,34 +8,37 @@ import optax
 import pytest
 
 from ganjax import config as config_lib
-from ganjax.gan import GAN, build_gan, init_state
-from ganjax.losses import get_loss
-from ganjax.penalties import get_penalty
-from ganjax.step import make_train_n_steps, make_train_step
+from ganjax.engine.adversarial import make_train_step
+from ganjax.engine.algorithm import init_state
+from ganjax.engine.build import build_gan, gan_from_networks
+from ganjax.engine.hparams import replace_hparams
+from ganjax.engine.steps import make_train_n_steps
+from ganjax.types import Networks
 
 
 class PointMassGenerator(nn.Module):
     """Dirac-GAN's G (Mescheder et al. 2018): a point mass at theta, whatever the noise."""
 
     @nn.compact
-    def __call__(self, z, train=True):
+    def __call__(self, latent, train=True):
         theta = self.param("theta", lambda _: jnp.array([1.0]))
-        return jnp.broadcast_to(theta, (z.shape[0], 1))
+        return jnp.broadcast_to(theta, (latent["z"].shape[0], 1))
 
 
 class LinearDiscriminator(nn.Module):
     """Dirac-GAN's D: logit psi * x."""
 
     @nn.compact
-    def __call__(self, x, train=True):
+    def __call__(self, x, y=None, train=True):
         return self.param("psi", lambda _: jnp.array(1.0)) * x[:, 0]
 
 
 def dirac_gan(lr, penalty="none", weight=0.0, loss="non_saturating"):
-    return GAN(generator=PointMassGenerator(), discriminator=LinearDiscriminator(),
-               loss=get_loss(loss), penalty=get_penalty(penalty), penalty_weight=weight,
-               g_tx=optax.sgd(lr), d_tx=optax.sgd(lr), noise="normal", noise_dim=1,
-               data_shape=(1,), d_weight_clip=0.0, ema_decay=0.0)
+    """The Dirac-GAN's modules with a config's loss, penalty and plain SGD at `lr`."""
+    config = config_lib.apply_overrides(config_lib.base_config(), {
+        "optim.name": "sgd", "optim.g_lr": str(lr), "optim.d_lr": str(lr), "loss.name": loss,
+        "penalty.name": penalty, "penalty.weight": str(weight), "model.noise_dim": "1"})
+    return gan_from_networks(config, Networks(PointMassGenerator(), LinearDiscriminator()), (1,))
 
 
 def sigmoid(t):
@@ -69,16 +72,16 @@ def run_dirac(gan, steps, d_steps=1):
 def test_dirac_gan_matches_alternating_gradient_descent(d_steps):
     state, _ = run_dirac(dirac_gan(0.2), steps=20, d_steps=d_steps)
     theta, psi = dirac_reference(20, 0.2, d_steps=d_steps)
-    np.testing.assert_allclose(state.g_params["theta"][0], theta, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(state.d_params["psi"], psi, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(state.params["g"]["theta"][0], theta, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(state.params["d"]["psi"], psi, rtol=1e-5, atol=1e-6)
     assert int(state.step) == 20
 
 
 def test_penalty_weight_enters_the_d_update():
     state, metrics = run_dirac(dirac_gan(0.2, "r1", 0.3), steps=20)
     theta, psi = dirac_reference(20, 0.2, gamma=0.3)
-    np.testing.assert_allclose(state.g_params["theta"][0], theta, rtol=1e-5)
-    np.testing.assert_allclose(state.d_params["psi"], psi, rtol=1e-5)
+    np.testing.assert_allclose(state.params["g"]["theta"][0], theta, rtol=1e-5)
+    np.testing.assert_allclose(state.params["d"]["psi"], psi, rtol=1e-5)
     np.testing.assert_allclose(metrics["d_penalty"], 0.5 * psi_before_last(0.3) ** 2, rtol=1e-4)
 
 
@@ -93,7 +96,7 @@ def test_r1_makes_the_dirac_gan_converge_where_plain_gan_does_not():
     # setting) converges to it.
     plain, _ = run_dirac(dirac_gan(0.2, loss="minimax"), steps=500)
     r1, _ = run_dirac(dirac_gan(0.2, "r1", 0.3, loss="minimax"), steps=500)
-    radius = lambda s: float(np.hypot(s.g_params["theta"][0], s.d_params["psi"]))  # noqa: E731
+    radius = lambda s: float(np.hypot(s.params["g"]["theta"][0], s.params["d"]["psi"]))  # noqa: E731
     assert radius(plain) > 1.0
     assert radius(r1) < 1e-3
 
@@ -126,8 +129,8 @@ def test_d_steps_gives_k_discriminator_updates_per_generator_update():
     step = jax.jit(make_train_step(gan))
     for _ in range(2):
         state, _ = step(state, ring_batch(k=3))
-    assert int(state.d_opt_state.inner_state[0].count) == 6
-    assert int(state.g_opt_state.inner_state[0].count) == 2
+    assert int(state.opt_state["d"].inner_state[0].count) == 6
+    assert int(state.opt_state["g"].inner_state[0].count) == 2
 
 
 def test_vmap_over_stacked_replicas_equals_separate_runs():
@@ -143,16 +146,15 @@ def test_vmap_over_stacked_replicas_equals_separate_runs():
 
 
 def test_vmap_over_learning_rates_in_the_optimizer_state():
-    # Constant learning rates live in the optimizer state, so a sweep can stack different ones.
+    # Learning rates live in the state's hparams, so a sweep can stack different ones.
     gan = build_gan(ring_config(), (2,))
     state = init_state(gan, jax.random.PRNGKey(0))
     stacked = jax.tree.map(lambda x: jnp.stack([x, x]), state)
     lrs = jnp.array([1e-4, 1e-2])
-    stacked.g_opt_state.hyperparams["learning_rate"] = lrs
-    stacked.d_opt_state.hyperparams["learning_rate"] = lrs
+    stacked = replace_hparams(stacked, {"optim.g_lr": lrs, "optim.d_lr": lrs})
     out, _ = jax.jit(jax.vmap(make_train_step(gan), in_axes=(0, None)))(stacked, ring_batch())
-    moved = [float(optax.tree.norm(jax.tree.map(lambda a, b: a[i] - b, out.g_params,
-                                                  state.g_params))) for i in range(2)]
+    moved = [float(optax.tree.norm(jax.tree.map(lambda a, b: a[i] - b, out.params["g"],
+                                                  state.params["g"]))) for i in range(2)]
     # Adam's first step moves each parameter by ~lr, so the distance scales with lr.
     np.testing.assert_allclose(moved[1] / moved[0], 100.0, rtol=0.05)
 
@@ -176,18 +178,18 @@ def test_donated_state_is_consumed():
     state = init_state(gan, jax.random.PRNGKey(0))
     step = jax.jit(make_train_step(gan), donate_argnums=0)
     new_state, _ = step(state, ring_batch())
-    assert state.g_params["Dense_0"]["kernel"].is_deleted()
-    assert not new_state.g_params["Dense_0"]["kernel"].is_deleted()
+    assert state.params["g"]["Dense_0"]["kernel"].is_deleted()
+    assert not new_state.params["g"]["Dense_0"]["kernel"].is_deleted()
 
 
 def test_ema_of_generator_params():
     gan = build_gan(ring_config(**{"optim.ema_decay": "0.9"}), (2,))
     state = init_state(gan, jax.random.PRNGKey(0))
     new, _ = jax.jit(make_train_step(gan))(state, ring_batch())
-    expected = jax.tree.map(lambda old, p: 0.9 * old + 0.1 * p, state.g_ema_params, new.g_params)
-    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), new.g_ema_params,
+    expected = jax.tree.map(lambda old, p: 0.9 * old + 0.1 * p, state.ema_params, new.params["g"])
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), new.ema_params,
                  expected)
-    assert init_state(build_gan(ring_config(), (2,)), jax.random.PRNGKey(0)).g_ema_params is None
+    assert init_state(build_gan(ring_config(), (2,)), jax.random.PRNGKey(0)).ema_params is None
 
 
 def test_wgan_weight_clipping_bounds_every_d_parameter():
@@ -195,24 +197,40 @@ def test_wgan_weight_clipping_bounds_every_d_parameter():
                             "optim.d_lr": "0.1"})
     gan = build_gan(config, (2,))
     state, _ = jax.jit(make_train_step(gan))(init_state(gan, jax.random.PRNGKey(0)), ring_batch())
-    leaves = jax.tree.leaves(state.d_params)
+    leaves = jax.tree.leaves(state.params["d"])
     assert max(float(jnp.abs(p).max()) for p in leaves) <= 0.01 + 1e-9
     assert any(float(jnp.abs(p).max()) == pytest.approx(0.01) for p in leaves)
+
+
+def g_learning_rates(config, steps):
+    """(G's learning rate at each of `steps` steps, the final state)."""
+    gan = build_gan(config, (2,))
+    state = init_state(gan, jax.random.PRNGKey(0))
+    step = jax.jit(make_train_step(gan))
+    lrs = []
+    for _ in range(steps):
+        state, _ = step(state, ring_batch())
+        lrs.append(float(state.opt_state["g"].hyperparams["learning_rate"]))
+    return lrs, state
 
 
 @pytest.mark.parametrize("schedule", ["constant", "linear", "cosine"])
 def test_learning_rate_schedules(schedule):
     config = ring_config(**{"optim.g_lr": "1e-3", "optim.g_schedule": schedule,
                             "train.steps": "4"})
-    gan = build_gan(config, (2,))
-    state = init_state(gan, jax.random.PRNGKey(0))
-    step = jax.jit(make_train_step(gan))
-    lrs = []
-    for _ in range(4):
-        state, _ = step(state, ring_batch())
-        lrs.append(float(state.g_opt_state.hyperparams["learning_rate"]))
+    lrs, _ = g_learning_rates(config, 4)
     # inject_hyperparams records the lr it used for the update just made: step 0 used lr(0).
     assert lrs[0] == pytest.approx(1e-3)
     assert lrs[-1] == pytest.approx({"constant": 1e-3, "linear": 2.5e-4,
                                      "cosine": 1e-3 * 0.5 * (1 + np.cos(np.pi * 3 / 4))}[schedule])
 
+
+
+def test_warmup_cosine_schedule_scales_the_lr_hyperparameter():
+    config = ring_config(**{"optim.g_lr": "1e-3", "optim.g_schedule": "warmup_cosine",
+                            "optim.warmup_steps": "2", "train.steps": "4"})
+    lrs, state = g_learning_rates(config, 4)
+    # 0 -> peak over 2 updates, then cosine to 0 over the last 2: lr(t) for t = 0..3.
+    np.testing.assert_allclose(lrs, [0.0, 5e-4, 1e-3, 5e-4], rtol=1e-6, atol=1e-12)
+    state = replace_hparams(state, {"optim.g_lr": 2e-3})  # the peak is a hyperparameter
+    assert float(state.hparams["optim.g_lr"]) == pytest.approx(2e-3)

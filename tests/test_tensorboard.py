@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from ganjax.tensorboard import ScalarWriter, crc32c
+from ganjax.outputs.tensorboard import ScalarWriter, crc32c
 
 
 def test_crc32c_check_value():

@@ -6,7 +6,7 @@ import pytest
 from eval_helpers import TINY_IMAGE_RUN, random_inception_weights, train_tiny
 
 from ganjax import config as config_lib
-from ganjax.train import build_experiment
+from ganjax.run.experiment import build_experiment
 
 
 def test_fid_weights_are_refused_where_they_cannot_work():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from ganjax import registry
 from ganjax.config import is_toy
 from ganjax.data.images import ArrayDataset, ImageDataset, to_model_range, to_unit_range
 from ganjax.data.sampler import BatchSampler, prefetch
@@ -18,13 +19,11 @@ from ganjax.data.toy import GaussianMixture, gaussian_1d, grid, ring
 
 def make_source(data: ml_collections.ConfigDict) -> GaussianMixture:
     """The toy distribution named by `data.source`, with its parameters from `data.*`."""
-    if data.source == "gaussian_1d":
-        return gaussian_1d(data.mean, data.std)
-    if data.source == "ring":
-        return ring(data.num_modes, data.radius, data.std)
-    if data.source == "grid":
-        return grid(data.num_modes, data.spacing, data.std)
-    raise ValueError(f"unknown data.source {data.source!r}; known: gaussian_1d, ring, grid")
+    try:
+        make = registry.resolve("toy", data.source)
+    except KeyError as e:
+        raise ValueError(e.args[0]) from None
+    return make(data)
 
 
 def example_shape(config: ml_collections.ConfigDict) -> tuple[int, ...]:

@@ -78,7 +78,7 @@ class BatchSampler:
         return view
 
     def batch(self, step: int) -> dict[str, np.ndarray]:
-        """{"x": float32 [d_steps, local, R, R, C], "label": int32 [d_steps, local]} of `step`."""
+        """{"x": float32 [d_steps, local, R, R, C], "y": int32 labels [d_steps, local]} of `step`."""
         indices = self.indices(step)
         images, labels = self.dataset.get(indices.reshape(-1))
         flip = None
@@ -88,7 +88,7 @@ class BatchSampler:
             flip = flips[:, self.row_offset:self.row_offset + self.local_batch_size].reshape(-1)
         x = to_model_range(images, self.resolution, self.channels, fit=self.fit, flip=flip)
         return {"x": x.reshape(*indices.shape, *x.shape[1:]),
-                "label": np.asarray(labels, np.int32).reshape(indices.shape)}
+                "y": np.asarray(labels, np.int32).reshape(indices.shape)}
 
 
 def prefetch(sampler: BatchSampler, start_step: int, *,

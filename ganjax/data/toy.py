@@ -24,12 +24,23 @@ class GaussianMixture:
     def dim(self) -> int:
         return self.centers.shape[1]
 
+    @property
+    def num_modes(self) -> int:
+        return self.centers.shape[0]
+
     def sample(self, rng: jax.Array, n: int) -> jax.Array:
         """n samples [n, dim] (float32)."""
+        return self.sample_labeled(rng, n)[0]
+
+    def sample_labeled(self, rng: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
+        """(n samples [n, dim] float32, the index of each one's mixture component [n] int32).
+
+        The components are the labels of a conditional toy GAN; `sample` draws the same points.
+        """
         mode_rng, noise_rng = jax.random.split(rng)
         modes = jax.random.randint(mode_rng, (n,), 0, self.centers.shape[0])
         noise = jax.random.normal(noise_rng, (n, self.dim), jnp.float32)
-        return jnp.asarray(self.centers, jnp.float32)[modes] + self.std * noise
+        return jnp.asarray(self.centers, jnp.float32)[modes] + self.std * noise, modes
 
     def density(self, x: np.ndarray) -> np.ndarray:
         """The exact density at points x [N, dim], in float64."""
@@ -56,3 +67,19 @@ def grid(num_modes: int, spacing: float, std: float) -> GaussianMixture:
     axis = (np.arange(side) - (side - 1) / 2) * spacing
     xs, ys = np.meshgrid(axis, axis, indexing="ij")
     return GaussianMixture(np.stack([xs.ravel(), ys.ravel()], 1), std)
+
+
+# Built from a config's data section; registered in ganjax.registry under "toy".
+def gaussian_1d_from_config(data) -> GaussianMixture:
+    """`gaussian_1d` with data.mean, data.std."""
+    return gaussian_1d(data.mean, data.std)
+
+
+def ring_from_config(data) -> GaussianMixture:
+    """`ring` with data.num_modes, data.radius, data.std."""
+    return ring(data.num_modes, data.radius, data.std)
+
+
+def grid_from_config(data) -> GaussianMixture:
+    """`grid` with data.num_modes, data.spacing, data.std."""
+    return grid(data.num_modes, data.spacing, data.std)

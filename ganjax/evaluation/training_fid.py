@@ -13,13 +13,13 @@ import jax
 import ml_collections
 
 import ganjax
-from ganjax.config import ConfigError
+from ganjax.errors import ConfigError
 from ganjax.data import to_unit_range
 from ganjax.evaluation import cache, feature_metrics
 from ganjax.evaluation.inception_features import load_feature_net, real_features
 from ganjax.evaluation.reference import preprocessing, reference_set
-from ganjax.gan import GAN
-from ganjax.generation import make_sampler
+from ganjax.engine.gan import GAN
+from ganjax.engine.generation import make_sampler
 from ganjax.metrics.inception_weights import WeightsError
 
 _GENERATE_BATCH = 500

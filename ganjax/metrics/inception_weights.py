@@ -17,6 +17,8 @@ state_dict's arrays under their torch names, or the converted Flax variables und
 
 from __future__ import annotations
 
+from ganjax.errors import WeightsError
+
 import collections
 import dataclasses
 import functools
@@ -50,10 +52,6 @@ _STORAGE_DTYPES = {
 }
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
-
-
-class WeightsError(ValueError):
-    """The weights file is missing, unreadable, or not pytorch-fid's FID Inception."""
 
 
 def weights_sha256(path: str | os.PathLike) -> str:

@@ -14,9 +14,23 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from ganjax.config import is_toy, require
+from ganjax.types import DOut, Latent, Networks
 from ganjax.models.layers import Conv, ConvTranspose2x, batch_norm, maybe_spectral_norm
 
 Array = jax.Array
+
+# The fields of config.model this module owns (base_config(model="dcgan") adds them).
+CONFIG = {
+    "width": 64,  # base channel count (G)
+    "d_width": 0,  # D's base channel count; 0 = model.width
+    "g_batch_norm": True,
+    "d_batch_norm": True,
+    "d_spectral_norm": False,
+    # Convs whose gradients are again canonical-layout convs (same function and parameters as
+    # flax's Conv/ConvTranspose); XLA:CPU runs autodiff's layouts 20-100x slower inside scans.
+    "fast_conv": True,
+}
 
 
 def base_grid(resolution: int) -> tuple[int, int]:
@@ -29,7 +43,7 @@ def base_grid(resolution: int) -> tuple[int, int]:
 
 
 class DCGANGenerator(nn.Module):
-    """z [B, noise_dim] -> images [B, resolution, resolution, channels] in [-1, 1].
+    """latent {"z": [B, noise_dim]} -> images [B, resolution, resolution, channels] in [-1, 1].
 
     dense -> base x base x (width * 2^(n-1)) -> BN, ReLU -> [up 2x, BN, ReLU] * (n-1) -> up 2x
     to `channels` -> tanh, with n = log2(resolution / base). `fast_conv` picks
@@ -43,10 +57,9 @@ class DCGANGenerator(nn.Module):
     fast_conv: bool = True
 
     @nn.compact
-    def __call__(self, z: Array, train: bool = True) -> Array:
+    def __call__(self, latent: Latent, train: bool = True) -> Array:
+        z = latent["z"]
         base, steps = base_grid(self.resolution)
-        # Conditioning (class labels) would enter here: an embedding joined to z before the
-        # projection, and/or class-conditional BatchNorm in the blocks below.
         features = self.width * 2 ** (steps - 1)
         x = nn.Dense(base * base * features, use_bias=not self.batch_norm, name="project")(z)
         x = self._norm_relu(x.reshape(z.shape[0], base, base, features), train, "project_bn")
@@ -68,7 +81,9 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Images [B, H, W, C] -> logits [B]: [4x4 stride-2 conv, (BN), LeakyReLU 0.2] * n -> dense.
+    """Images [B, H, W, C] -> DOut(logits [B], features): [4x4 stride-2 conv, (BN), LeakyReLU
+    0.2] * n -> dense; the features are the flattened last conv block (unconditional: heads in
+    `ganjax.models.heads` add labels).
 
     BatchNorm (if on) follows every conv but the first; `spectral_norm` normalises every conv and
     the dense layer (its power-iteration vectors live in "batch_stats"; SN usually goes with
@@ -83,7 +98,8 @@ class DCGANDiscriminator(nn.Module):
     fast_conv: bool = True
 
     @nn.compact
-    def __call__(self, x: Array, train: bool = True) -> Array:
+    def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
+        del y
         _, steps = base_grid(self.resolution)
         if x.shape[1:3] != (self.resolution, self.resolution):
             raise ValueError(f"images of side {x.shape[1:3]} for a D of resolution "
@@ -97,5 +113,32 @@ class DCGANDiscriminator(nn.Module):
                 x = batch_norm(train, f"down{i}_bn")(x)
             x = nn.leaky_relu(x, 0.2)
             features *= 2
+        features = x.reshape(x.shape[0], -1)
         logit = maybe_spectral_norm(nn.Dense(1, name="logit"), self.spectral_norm)
-        return logit(x.reshape(x.shape[0], -1), train)[:, 0]
+        return DOut(logit(features, train)[:, 0], features)
+
+
+def check_image_model(c) -> None:
+    """What every image model needs: image data, positive widths."""
+    require(not is_toy(c), "model.name", f"{c.model.name} is for image data; the toy sources "
+            f"need model.name=mlp", c)
+    require(c.model.width >= 1, "model.width", "must be >= 1", c)
+    require(c.model.d_width >= 0, "model.d_width", "must be >= 0 (0 = model.width)", c)
+
+
+def check(c) -> None:
+    """ConfigError for a DCGAN field this model cannot use."""
+    check_image_model(c)
+    require(c.penalty.name == "none" or not c.model.d_batch_norm, "penalty.name",
+            "gradient penalties need per-sample D outputs; set model.d_batch_norm=false", c)
+
+
+def build(config, data_shape: tuple[int, ...]) -> Networks:
+    """DCGAN G and D at `config.data.resolution` with `config.data.channels` channels."""
+    m, d = config.model, config.data
+    return Networks(
+        DCGANGenerator(resolution=d.resolution, channels=d.channels, width=m.width,
+                       batch_norm=m.g_batch_norm, fast_conv=m.fast_conv),
+        DCGANDiscriminator(resolution=d.resolution, width=m.d_width or m.width,
+                           batch_norm=m.d_batch_norm, spectral_norm=m.d_spectral_norm,
+                           fast_conv=m.fast_conv))

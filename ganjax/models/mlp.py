@@ -7,6 +7,23 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import numpy as np
+
+from ganjax.config import is_toy, one_of, require
+from ganjax.types import DOut, Latent, Networks
+
+# The fields of config.model this module owns (base_config(model="mlp") adds them).
+CONFIG = {
+    "g_hidden": (128, 128),
+    "d_hidden": (128, 128),
+    "g_activation": "relu",
+    "d_activation": "relu",
+    # D may judge groups of samples instead of single ones: PacGAN packing ("concat"), the
+    # sorted group ("sorted"), or the group's mean and std ("moments", the seed's variant).
+    "d_group": 1,
+    "d_group_features": "concat",
+}
+GROUP_FEATURES = ("concat", "sorted", "moments")
 
 ACTIVATIONS = {
     "relu": nn.relu,
@@ -25,16 +42,16 @@ def _mlp(x: jax.Array, widths: Sequence[int], activation: str) -> jax.Array:
 
 
 class MLPGenerator(nn.Module):
-    """Maps noise [B, noise_dim] to samples [B, out_dim] with a linear output layer."""
+    """Maps the latent's noise {"z": [B, noise_dim]} to samples [B, out_dim], linear output."""
 
     hidden: Sequence[int]
     out_dim: int
     activation: str = "relu"
 
     @nn.compact
-    def __call__(self, z: jax.Array, train: bool = True) -> jax.Array:
+    def __call__(self, latent: Latent, train: bool = True) -> jax.Array:
         del train  # no BatchNorm or dropout; the flag keeps one signature for every model
-        return nn.Dense(self.out_dim)(_mlp(z, self.hidden, self.activation))
+        return nn.Dense(self.out_dim)(_mlp(latent["z"], self.hidden, self.activation))
 
 
 def group_features(x: jax.Array, group: int, features: str) -> jax.Array:
@@ -55,7 +72,8 @@ def group_features(x: jax.Array, group: int, features: str) -> jax.Array:
 
 
 class MLPDiscriminator(nn.Module):
-    """Maps samples [B, dim] to logits [B / group]; group=1 is the ordinary per-sample D."""
+    """Maps samples [B, dim] to DOut(logits [B / group], last hidden layer); group=1 is the
+    ordinary per-sample D (unconditional: heads in `ganjax.models.heads` add labels)."""
 
     hidden: Sequence[int]
     activation: str = "relu"
@@ -63,9 +81,43 @@ class MLPDiscriminator(nn.Module):
     group_features: str = "concat"
 
     @nn.compact
-    def __call__(self, x: jax.Array, train: bool = True) -> jax.Array:
-        del train
+    def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> DOut:
+        del y, train
         x = x.reshape(x.shape[0], -1)
         if self.group > 1:
             x = group_features(x, self.group, self.group_features)
-        return nn.Dense(1)(_mlp(x, self.hidden, self.activation))[:, 0]
+        logit = nn.Dense(1)  # created first: it is "Dense_0", as in the first ganjax engine
+        features = _mlp(x, self.hidden, self.activation)
+        return DOut(logit(features)[:, 0], features)
+
+
+def check(c) -> None:
+    """ConfigError for an MLP field (or a data source) this model cannot use."""
+    require(is_toy(c), "model.name", "mlp is for the toy sources; image data needs dcgan or "
+            "sngan", c)
+    for key in ("g_hidden", "d_hidden"):
+        widths = c.model[key]
+        require(all(isinstance(w, int) and w >= 1 for w in widths), f"model.{key}",
+                "must be a tuple of positive layer widths, e.g. (128, 128)", c)
+    for key in ("g_activation", "d_activation"):
+        require(c.model[key] in ACTIVATIONS, f"model.{key}", one_of(ACTIVATIONS), c)
+    require(c.model.d_group >= 1, "model.d_group", "must be >= 1", c)
+    require(c.model.d_group_features in GROUP_FEATURES, "model.d_group_features",
+            one_of(GROUP_FEATURES), c)
+    require(c.model.d_group == 1 or c.train.batch_size % c.model.d_group == 0, "model.d_group",
+            f"must divide train.batch_size={c.train.batch_size}", c)
+    require(c.model.d_group >= 2 or c.model.d_group_features == "concat",
+            "model.d_group_features", "sorted/moments need model.d_group >= 2", c)
+    require(c.penalty.name == "none" or c.model.d_group == 1, "penalty.name",
+            "gradient penalties need a per-sample D (model.d_group=1)", c)
+
+
+def build(config, data_shape: tuple[int, ...]) -> Networks:
+    """MLP G and D for samples of `data_shape` (flattened)."""
+    m = config.model
+    data_dim = int(np.prod(data_shape))
+    return Networks(
+        MLPGenerator(hidden=tuple(m.g_hidden), out_dim=data_dim, activation=m.g_activation),
+        MLPDiscriminator(hidden=tuple(m.d_hidden), activation=m.d_activation, group=m.d_group,
+                         group_features=m.d_group_features),
+        d_group=m.d_group)

@@ -13,11 +13,21 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.dcgan import base_grid
+from ganjax.config import require
+from ganjax.types import DOut, Latent, Networks
+from ganjax.models.dcgan import base_grid, check_image_model
 from ganjax.models.layers import (Conv, avg_pool2, batch_norm, maybe_spectral_norm,
                                   upsample_nearest)
 
 Array = jax.Array
+
+# The fields of config.model this module owns (base_config(model="sngan") adds them).
+CONFIG = {
+    "width": 256,  # G's channels
+    "d_width": 0,  # D's channels; 0 = model.width
+    "d_spectral_norm": True,
+    "fast_conv": True,  # layers.Conv's canonical-layout gradients (see ganjax.models.dcgan)
+}
 
 
 class UpResBlock(nn.Module):
@@ -68,7 +78,7 @@ class DownResBlock(nn.Module):
 
 
 class SNGANGenerator(nn.Module):
-    """z [B, noise_dim] -> images [B, resolution, resolution, channels] in [-1, 1]."""
+    """latent {"z": [B, noise_dim]} -> images [B, resolution, resolution, channels] in [-1, 1]."""
 
     resolution: int = 32
     channels: int = 3
@@ -76,9 +86,9 @@ class SNGANGenerator(nn.Module):
     fast: bool = True
 
     @nn.compact
-    def __call__(self, z: Array, train: bool = True) -> Array:
+    def __call__(self, latent: Latent, train: bool = True) -> Array:
+        z = latent["z"]
         base, steps = base_grid(self.resolution)
-        # Conditioning (class labels) would enter here and as class-conditional BN in the blocks.
         x = nn.Dense(base * base * self.width, name="project")(z)
         x = x.reshape(z.shape[0], base, base, self.width)
         for i in range(steps):
@@ -88,14 +98,16 @@ class SNGANGenerator(nn.Module):
 
 
 class SNGANDiscriminator(nn.Module):
-    """Images [B, H, W, C] -> logits [B]; every layer spectrally normalised by default."""
+    """Images [B, H, W, C] -> DOut(logits [B], sum-pooled features [B, width]); every layer
+    spectrally normalised by default."""
 
     width: int = 128
     spectral_norm: bool = True
     fast: bool = True
 
     @nn.compact
-    def __call__(self, x: Array, train: bool = True) -> Array:
+    def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
+        del y
         block = lambda name, **kw: DownResBlock(  # noqa: E731
             self.width, spectral_norm=self.spectral_norm, fast=self.fast, name=name, **kw)
         x = block("block0", first=True)(x, train)
@@ -104,4 +116,20 @@ class SNGANDiscriminator(nn.Module):
         x = block("block3", downsample=False)(x, train)
         x = jnp.sum(nn.relu(x), axis=(1, 2))  # global sum pooling
         dense = nn.Dense(1, name="logit")
-        return maybe_spectral_norm(dense, self.spectral_norm)(x, train)[:, 0]
+        return DOut(maybe_spectral_norm(dense, self.spectral_norm)(x, train)[:, 0], x)
+
+
+def check(c) -> None:
+    """ConfigError for an SNGAN field this model cannot use."""
+    check_image_model(c)
+    require(c.data.resolution == 32, "data.resolution", "the SNGAN ResNets are built for 32", c)
+
+
+def build(config, data_shape: tuple[int, ...]) -> Networks:
+    """SNGAN ResNet G and D (32x32)."""
+    m, d = config.model, config.data
+    return Networks(
+        SNGANGenerator(resolution=d.resolution, channels=d.channels, width=m.width,
+                       fast=m.fast_conv),
+        SNGANDiscriminator(width=m.d_width or m.width, spectral_norm=m.d_spectral_norm,
+                           fast=m.fast_conv))

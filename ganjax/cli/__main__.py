@@ -1,0 +1,7 @@
+"""`python -m ganjax.cli ...` is `ganjax ...`."""
+
+import sys
+
+from ganjax.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""`ganjax sample`: write samples of a trained run as .npy or PNG."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from ganjax.cli.flags import add_runtime_flags, apply_runtime_flags
+from ganjax.cli.report import report
+from ganjax.errors import EXIT_CONFIG_ERROR
+
+FORMATS = (".npy", ".png")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Adds the `sample` command to `subparsers`."""
+    sample = subparsers.add_parser(
+        "sample", help="write samples of a trained run",
+        description="Sample the generator of a run's checkpoint (the EMA generator when the run "
+                    "kept one). .npy holds images as float32 NHWC in [0, 1] (toys: coordinates).")
+    sample.add_argument("--workdir", required=True, help="the run's folder")
+    sample.add_argument("--step", type=int, default=None,
+                        help="checkpoint step (default: the newest good one)")
+    sample.add_argument("--num", type=int, default=64, help="number of samples")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed")
+    sample.add_argument("--out", default="samples.png", help="output .npy or .png")
+    sample.add_argument("--raw_generator", action="store_true",
+                        help="sample the raw generator even when an EMA one exists")
+    add_runtime_flags(sample)
+    return sample
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs `ganjax sample`; returns the process exit code."""
+    if os.path.splitext(args.out)[1].lower() not in FORMATS:
+        print(f"ganjax: error: --out {args.out}: use a .npy or .png file", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    if args.num < 1:
+        print(f"ganjax: error: --num {args.num}: must be >= 1", file=sys.stderr)
+        return EXIT_CONFIG_ERROR
+    apply_runtime_flags(args)
+    from ganjax.errors import CheckpointError, ConfigError
+    from ganjax.run.reopen import load_run
+    from ganjax.run.sampling import generate, generator_label, write_samples
+
+    try:
+        run_ = load_run(args.workdir, args.step)
+    except ConfigError as e:
+        return report(e, prefix=f"{args.workdir}/config.json: ")
+    except CheckpointError as e:
+        return report(e)
+    use_ema = not args.raw_generator
+    samples = generate(run_, args.num, args.seed, use_ema=use_ema)
+    path = write_samples(run_, samples, args.out)
+    print(f"ganjax: wrote {len(samples)} samples of the {generator_label(run_, use_ema)} "
+          f"generator at step {run_.step} to {path}")
+    return 0

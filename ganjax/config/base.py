@@ -1,0 +1,106 @@
+"""The fields every experiment shares, and the model's own fields from its module.
+
+`base_config(model)` is the full schema of an experiment with that model: the common sections
+(data, model's noise, loss, penalty, optim, train, eval) plus the fields the model's module
+declares in its `CONFIG` (found through `ganjax.registry`). Experiments start from it and change
+values; they cannot invent keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ml_collections
+
+from ganjax import registry
+from ganjax.errors import ConfigError
+
+ConfigDict = ml_collections.ConfigDict
+# Fields a resumed run may change: they steer how long and how visibly it runs, not what it learns.
+RESUMABLE_CHANGES = ("train.steps", "train.log_every", "train.eval_every", "train.scan_steps",
+                     "train.checkpoint_every", "train.keep_checkpoints",
+                     "train.keep_checkpoint_every", "train.resume", "train.nan_policy", "eval.")
+
+
+def model_defaults(model: str) -> dict[str, Any]:
+    """The `model.*` fields the registered model `model` declares (its module's CONFIG)."""
+    if model not in registry.names("model"):
+        raise ConfigError(f"config.model.name={model!r}: must be one of "
+                          f"{', '.join(registry.names('model'))}")
+    return dict(registry.resolve("model", model).CONFIG)
+
+
+def base_config(model: str = "mlp") -> ConfigDict:
+    """Every field an experiment with `model` may set, with neutral defaults."""
+    c = ConfigDict()
+    c.seed = 0
+
+    c.data = ConfigDict()
+    # Toys: gaussian_1d | ring | grid. Images: digits | tfds:<name> | mnist_idx:<dir> |
+    # npz:<path> | folder:<dir>.
+    c.data.source = "ring"
+    c.data.num_modes = 8  # ring: modes on the circle; grid: a square number
+    c.data.radius = 1.0  # ring radius
+    c.data.spacing = 2.0  # distance between neighbouring grid modes
+    c.data.mean = 4.0  # gaussian_1d
+    c.data.std = 0.01  # std of each mixture component (gaussian_1d: of the Gaussian)
+    c.data.split = "train"  # images
+    c.data.data_dir = ""  # tfds data_dir; "" = TFDS's default
+    c.data.resolution = 32  # images are brought to resolution x resolution
+    c.data.channels = 1
+    c.data.fit = "pad"  # pad | resize | crop (centre square, then resize)
+    c.data.random_flip = False
+
+    c.model = ConfigDict()
+    c.model.name = model  # a registered model: mlp (toys) | dcgan | sngan (32x32) | ...
+    c.model.noise = "normal"  # normal | uniform (on [-1, 1])
+    c.model.noise_dim = 2
+    # The model's own fields (widths, activations, normalisation, ...) come from its module's
+    # CONFIG (ganjax.models.<name>), added by base_config(model=...).
+    c.model.update(model_defaults(model))
+
+    c.loss = ConfigDict()
+    c.loss.name = "non_saturating"
+
+    c.penalty = ConfigDict()
+    c.penalty.name = "none"
+    c.penalty.weight = 0.0  # r1/r2: gamma (penalty = gamma/2 E|grad|^2); wgan_gp/dragan: lambda
+
+    c.optim = ConfigDict()
+    c.optim.name = "adam"
+    c.optim.g_lr = 1e-4
+    c.optim.d_lr = 1e-4
+    c.optim.b1 = 0.5
+    c.optim.b2 = 0.999
+    c.optim.momentum = 0.0  # sgd
+    c.optim.g_schedule = "constant"
+    c.optim.d_schedule = "constant"
+    c.optim.warmup_steps = 0
+    c.optim.d_weight_clip = 0.0  # WGAN weight clipping of D's params to [-c, c]; 0 = off
+    c.optim.ema_decay = 0.0  # EMA of G's params; 0 = off
+
+    c.train = ConfigDict()
+    c.train.steps = 1000
+    c.train.batch_size = 64  # global, per D update
+    c.train.d_steps = 1  # D updates per G update: the k of Goodfellow et al. 2014, Algorithm 1
+    c.train.scan_steps = 100  # steps fused into one compiled lax.scan call
+    c.train.log_every = 100
+    c.train.eval_every = 1000
+    c.train.checkpoint_every = 0  # 0 = only at the end (and when stopped by a signal)
+    c.train.keep_checkpoints = 3  # the newest N checkpoints are kept
+    c.train.keep_checkpoint_every = 0  # also keep every checkpoint whose step is a multiple; 0 = off
+    c.train.resume = True  # continue from the workdir's latest checkpoint when there is one
+    # A step whose losses or parameters turn NaN/Inf: "stop" the run (the last checkpoint stays
+    # intact) or "skip" the update (the step counter still advances, so the next batch differs).
+    c.train.nan_policy = "stop"
+
+    c.eval = ConfigDict()
+    c.eval.num_samples = 2500  # VEEGAN/PacGAN protocol for the 2-D mixtures
+    c.eval.use_ema = True  # evaluate the EMA generator when there is one
+    c.eval.grid_size = 64  # images: samples in the PNG grid written at every eval
+    # Images: pytorch-fid's FID Inception weights file (pt_inception-2015-12-05-6726825d.pth);
+    # when set, every eval also reports FID, KID and IS of eval.num_samples samples. "" = off.
+    c.eval.fid_weights = ""
+    return c
+
+

@@ -1,0 +1,160 @@
+"""Loading experiment files, command-line overrides, JSON round trips and config differences."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import json
+import os
+from typing import Any
+
+import ml_collections
+
+from ganjax.config.base import RESUMABLE_CHANGES, base_config
+from ganjax.config.checks import check_same_keys, suggest
+from ganjax.errors import ConfigError
+
+ConfigDict = ml_collections.ConfigDict
+
+
+def _experiments_dir() -> str:
+    """The folder of the bundled experiments (installed as ganjax.experiments), found without
+    importing it: experiment files sit above the config layer."""
+    return list(importlib.util.find_spec("ganjax.experiments").submodule_search_locations)[0]
+
+
+def load_config(spec: str | None = None) -> ConfigDict:
+    """Loads `path/to/file.py[:arg]` or a bundled experiment name (`ring8`, `ring8:vanilla`)."""
+    spec = spec or "ring8"
+    path, _, arg = spec.partition(":")
+    if not path.endswith(".py"):
+        bundled = os.path.join(_experiments_dir(), path + ".py")
+        if not os.path.exists(bundled):
+            names = sorted(f[:-3] for f in os.listdir(_experiments_dir())
+                           if f.endswith(".py") and not f.startswith("_"))
+            raise ConfigError(f"--config {spec}: no experiment named {path!r}; bundled "
+                              f"experiments: {', '.join(names)} (or give a path to a .py file)")
+        path = bundled
+    if not os.path.exists(path):
+        raise ConfigError(f"--config {spec}: file {path} does not exist")
+    module_spec = importlib.util.spec_from_file_location("_ganjax_experiment", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise ConfigError(f"--config {spec}: {path} defines no get_config()")
+    config = module.get_config(arg) if arg else module.get_config()
+    check_same_keys(config, base_config(config.model.name))
+    return config
+
+
+def _parse_value(text: str, current: Any, key: str) -> Any:
+    """Parses a command-line value to the type of the field it replaces."""
+    if isinstance(current, bool):
+        lowered = text.lower()
+        if lowered in ("true", "1", "yes"):
+            return True
+        if lowered in ("false", "0", "no"):
+            return False
+        raise ConfigError(f"--config.{key}={text}: expected a bool (true/false)")
+    if isinstance(current, str):
+        return text
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        if isinstance(current, (tuple, list)):
+            value = tuple(ast.literal_eval(v) for v in text.split(",") if v)
+        else:
+            raise ConfigError(f"--config.{key}={text}: expected a {type(current).__name__}, "
+                              f"got an unparsable value") from None
+    if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(current, (tuple, list)):
+        value = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+        return value
+    if current is not None and type(value) is not type(current):
+        raise ConfigError(f"--config.{key}={text}: expected a {type(current).__name__}, "
+                          f"got {type(value).__name__}")
+    return value
+
+
+def apply_overrides(config: ConfigDict, overrides: dict[str, str]) -> ConfigDict:
+    """Applies `{"optim.g_lr": "1e-4"}` to a copy of `config`, typed like the fields they replace."""
+    config = ml_collections.ConfigDict(config.to_dict())
+    if "model.name" in overrides and overrides["model.name"] != config.model.name:
+        config = switch_model(config, overrides["model.name"])
+    for dotted, text in overrides.items():
+        *parents, leaf = dotted.split(".")
+        node, path = config, "config"
+        for part in parents:
+            if part not in node or not isinstance(node[part], ConfigDict):
+                raise ConfigError(f"--config.{dotted}: unknown key {path}.{part}; "
+                                  f"{suggest(part, node.keys())}")
+            node, path = node[part], f"{path}.{part}"
+        if leaf not in node or isinstance(node[leaf], ConfigDict):
+            raise ConfigError(f"--config.{dotted}: unknown key; {suggest(leaf, node.keys())}")
+        node[leaf] = _parse_value(text, node[leaf], dotted)
+    return config
+
+
+
+
+def to_json(config: ConfigDict) -> str:
+    """The resolved config as stable, human-readable JSON (written to workdir/config.json)."""
+    return json.dumps(config.to_dict(), indent=2, sort_keys=True, default=list)
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return flat
+
+
+def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """(key, old value, new value) for every field that differs between two config dicts."""
+    a, b = _flatten(old), _flatten(new)
+    return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+
+
+def check_resumable(old: dict[str, Any], new: ConfigDict) -> list[tuple[str, Any, Any]]:
+    """The allowed differences of `new` from the run's saved config; ConfigError for any other."""
+    diff = config_diff(old, new.to_dict())
+    unsafe = [d for d in diff if not d[0].startswith(RESUMABLE_CHANGES)]
+    if unsafe:
+        changes = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in unsafe)
+        raise ConfigError(f"cannot resume with a different config ({changes}); only "
+                          f"{', '.join(RESUMABLE_CHANGES)}* may change. Use the run's "
+                          f"config.json, or start a new --workdir")
+    return diff
+
+
+def switch_model(config: ConfigDict, model: str) -> ConfigDict:
+    """`config` with another model: the shared model fields kept, the model's own fields replaced
+    by the new model's defaults (so `--config.model.name=dcgan` works on a toy experiment's
+    config, and then fails validation only where the data does not fit)."""
+    fresh = base_config(model)
+    shared = {k: v for k, v in config.model.items() if k in ("noise", "noise_dim")}
+    values = config.to_dict()
+    values["model"] = {**fresh.model.to_dict(), **shared}
+    return ml_collections.ConfigDict(values)
+
+
+def from_dict(values: dict[str, Any]) -> ConfigDict:
+    """A config from its JSON form (a run's config.json): lists become tuples where the base has
+    tuples; unknown keys are refused as in experiment files."""
+    config = base_config(values.get("model", {}).get("name", "mlp"))
+    check_same_keys(ml_collections.ConfigDict(values), config)
+
+    def fill(node: ConfigDict, new: dict[str, Any]) -> None:
+        for key, value in new.items():
+            if isinstance(value, dict):
+                fill(node[key], value)
+            else:
+                node[key] = tuple(value) if isinstance(node[key], tuple) else value
+
+    fill(config, values)
+    return config

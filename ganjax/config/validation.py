@@ -1,0 +1,121 @@
+"""Validation of a whole config, once, at the boundaries (the CLI, loading a saved run).
+
+The common fields are checked here; the model's own fields by the `check(config)` of its module
+(found through `ganjax.registry`), so a new model brings its checks with it. Every failure is
+one ConfigError line naming the key and what is allowed; the lists of allowed names come from
+the registry.
+"""
+
+from __future__ import annotations
+
+import ml_collections
+
+from ganjax import registry
+from ganjax.config.base import base_config
+from ganjax.config.checks import check_same_keys, one_of, require
+from ganjax.errors import ConfigError
+
+ConfigDict = ml_collections.ConfigDict
+
+IMAGE_SOURCES = ("digits", "tfds:<name>", "mnist_idx:<dir>", "npz:<path>", "folder:<dir>")
+FITS = ("pad", "resize", "crop")
+RESOLUTIONS = (8, 16, 28, 32, 64)
+NOISE = ("normal", "uniform")
+NAN_POLICIES = ("stop", "skip")
+
+
+def is_toy(config: ConfigDict) -> bool:
+    """True for the synthetic distributions sampled on device."""
+    return config.data.source in registry.names("toy")
+
+
+def is_image_source(source: str) -> bool:
+    """True for a well-formed image source spec (the loader checks that it exists)."""
+    kind, colon, arg = source.partition(":")
+    if kind == "digits":
+        return not colon
+    return kind in ("tfds", "mnist_idx", "npz", "folder") and bool(arg)
+
+
+def validate(config: ConfigDict) -> ConfigDict:
+    """Checks every field; raises ConfigError naming the first bad one. Returns `config`."""
+    c = config
+    if c.get("model") is None or "name" not in c.model:
+        raise ConfigError("config.model.name: missing; start the experiment from "
+                          "ganjax.config.base_config(model=...)")
+    require(c.model.name in registry.names("model"), "model.name",
+            one_of(registry.names("model")), c)
+    check_same_keys(config, base_config(c.model.name))
+    require(isinstance(c.seed, int) and c.seed >= 0, "seed", "must be an integer >= 0", c)
+    _check_data(c)
+    require(c.model.noise in NOISE, "model.noise", one_of(NOISE), c)
+    require(c.model.noise_dim >= 1, "model.noise_dim", "must be >= 1", c)
+    require(c.loss.name in registry.names("loss"), "loss.name", one_of(registry.names("loss")), c)
+    require(c.penalty.name in registry.names("penalty"), "penalty.name",
+            one_of(registry.names("penalty")), c)
+    require(c.penalty.weight >= 0, "penalty.weight", "must be >= 0", c)
+    _check_optim(c)
+    _check_train(c)
+    _check_eval(c)
+    registry.resolve("model", c.model.name).check(c)
+    return config
+
+
+def _check_data(c: ConfigDict) -> None:
+    require(is_toy(c) or is_image_source(c.data.source), "data.source",
+            one_of(registry.names("toy") + IMAGE_SOURCES), c)
+    require(c.data.num_modes >= 1, "data.num_modes", "must be >= 1", c)
+    if c.data.source == "grid":
+        side = round(c.data.num_modes ** 0.5)
+        require(side * side == c.data.num_modes, "data.num_modes",
+                "must be a square number for the grid (e.g. 25)", c)
+    require(c.data.std > 0, "data.std", "must be > 0", c)
+    require(c.data.radius > 0, "data.radius", "must be > 0", c)
+    require(c.data.spacing > 0, "data.spacing", "must be > 0", c)
+    if not is_toy(c):
+        require(c.data.resolution in RESOLUTIONS, "data.resolution",
+                f"must be one of {', '.join(map(str, RESOLUTIONS))}", c)
+        require(c.data.channels in (1, 3), "data.channels", "must be 1 or 3", c)
+        require(c.data.fit in FITS, "data.fit", one_of(FITS), c)
+
+
+def _check_optim(c: ConfigDict) -> None:
+    require(c.optim.name in registry.names("optimizer"), "optim.name",
+            one_of(registry.names("optimizer")), c)
+    for key in ("g_lr", "d_lr"):
+        require(c.optim[key] > 0, f"optim.{key}", "must be > 0", c)
+    for key in ("b1", "b2"):
+        require(0 <= c.optim[key] < 1, f"optim.{key}", "must be in [0, 1)", c)
+    require(c.optim.momentum >= 0, "optim.momentum", "must be >= 0", c)
+    for key in ("g_schedule", "d_schedule"):
+        require(c.optim[key] in registry.names("schedule"), f"optim.{key}",
+                one_of(registry.names("schedule")), c)
+    require(0 <= c.optim.warmup_steps < c.train.steps, "optim.warmup_steps",
+            f"must be in [0, train.steps={c.train.steps})", c)
+    require(c.optim.d_weight_clip >= 0, "optim.d_weight_clip", "must be >= 0 (0 = off)", c)
+    require(0 <= c.optim.ema_decay < 1, "optim.ema_decay", "must be in [0, 1) (0 = off)", c)
+
+
+def _check_train(c: ConfigDict) -> None:
+    require(c.train.steps >= 1, "train.steps", "must be >= 1", c)
+    require(c.train.batch_size >= 1, "train.batch_size", "must be >= 1", c)
+    require(c.train.d_steps >= 1, "train.d_steps", "must be >= 1 (D updates per G update)", c)
+    require(c.train.scan_steps >= 1, "train.scan_steps", "must be >= 1", c)
+    for key in ("log_every", "eval_every"):
+        require(c.train[key] >= 1, f"train.{key}", "must be >= 1", c)
+    require(c.train.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0", c)
+    require(c.train.keep_checkpoints >= 1, "train.keep_checkpoints", "must be >= 1", c)
+    require(c.train.keep_checkpoint_every >= 0, "train.keep_checkpoint_every",
+            "must be >= 0 (0 = off)", c)
+    require(c.train.nan_policy in NAN_POLICIES, "train.nan_policy", one_of(NAN_POLICIES), c)
+
+
+def _check_eval(c: ConfigDict) -> None:
+    require(c.eval.num_samples >= 2, "eval.num_samples", "must be >= 2", c)
+    require(isinstance(c.eval.fid_weights, str), "eval.fid_weights",
+            "must be a path string (\"\" = no FID during training)", c)
+    require(not c.eval.fid_weights or not is_toy(c), "eval.fid_weights",
+            "toy runs need no feature network; leave it empty", c)
+    require(not c.eval.fid_weights or c.eval.num_samples >= 10, "eval.num_samples",
+            "must be >= 10 with eval.fid_weights (IS splits and KID subsets)", c)
+    require(is_toy(c) or c.eval.grid_size >= 1, "eval.grid_size", "must be >= 1", c)

@@ -1,0 +1,1 @@
+"""What a run writes for people: metric files, TensorBoard events, PNG figures."""

@@ -1,0 +1,1 @@
+"""Running experiments: the session, the train loop, runners, checkpoints, reopening runs."""

@@ -1,0 +1,144 @@
+"""`train`: a Session composed with file hooks; the thin host loop around the compiled step.
+
+Steps run in compiled chunks of `train.scan_steps` (a lax.scan); the session only touches the
+host at chunk boundaries, which are aligned with the logging, evaluation and checkpoint
+intervals. Chunk boundaries depend on the step alone, so a resumed run replays exactly the
+chunks of an uninterrupted one and ends with bit-identical parameters.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from typing import Any, Callable
+
+import ml_collections
+import numpy as np
+
+import jax
+
+from ganjax import config as config_lib
+from ganjax.engine.state import TrainState
+from ganjax.errors import ConfigError, DivergenceError
+from ganjax.evaluation.evaluator import EvalResult
+from ganjax.outputs.figures import plot_curves
+from ganjax.outputs.writers import MetricWriter, Progress, jsonable, write_text_atomically
+from ganjax.parallel import (assert_same_config, check_batch_divisible, data_mesh,
+                             is_main_process, replicate)
+from ganjax.run.checkpoint import Checkpointer
+from ganjax.run.experiment import build_experiment
+from ganjax.run.hooks import CheckpointHook, EvalHook, LogHook, StopSignals
+from ganjax.run.session import Session
+from ganjax.run.workdir import prepare_workdir
+
+
+def _quiet(message: str) -> None:
+    del message
+
+
+def _resume(checkpointer: Checkpointer, state: TrainState, steps: int,
+            log: Callable[[str], None]) -> tuple[TrainState, int, list[dict[str, np.ndarray]]]:
+    """(state, its step, the unlogged per-step metrics) of the newest good checkpoint."""
+    restored = checkpointer.restore_latest(state)
+    if restored is None:
+        return state, 0, []
+    window = restored.meta.get("log_window") or {}
+    pending = [{k: np.asarray(v, np.float32) for k, v in window.items()}] if window else []
+    log(f"ganjax: resuming from the checkpoint of step {restored.step} in "
+        f"{checkpointer.directory}")
+    if restored.step >= steps:
+        log(f"ganjax: the run is already complete ({restored.step} steps); evaluating it again "
+            f"(raise train.steps to train longer)")
+    return restored.state, restored.step, pending
+
+
+
+def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
+          tensorboard: bool = True, verbose: bool = True, overwrite: bool = False,
+          stop_at: int | None = None) -> dict[str, Any]:
+    """Trains `config` to `train.steps` in `workdir`, resuming its checkpoints; returns the summary.
+
+    `stop_at` saves a checkpoint at that step and raises Interrupted, as SIGTERM does, so that
+    long runs can be cut into slices (and tests can interrupt a run at an exact step).
+    """
+    config_lib.validate(config)
+    main = is_main_process()
+    log = print if verbose and main else _quiet
+    mesh = data_mesh()
+    try:
+        check_batch_divisible(config.train.batch_size, mesh)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    assert_same_config(config_lib.to_json(config))
+    resume = prepare_workdir(workdir, config, overwrite, log)
+    experiment = build_experiment(config, mesh)
+    t = config.train
+    checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints,
+                                keep_every=t.keep_checkpoint_every, log=log)
+    state, start_step, pending = replicate(experiment.state, mesh), 0, []
+    if resume:
+        state, start_step, pending = _resume(checkpointer, state, t.steps, log)
+    if main:
+        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+            f.write(config_lib.to_json(config))
+
+    session = Session(experiment, state, mesh)
+    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step, enabled=main)
+    progress = Progress(t.steps, start_step) if verbose and main else None
+    # log_window: per-step metrics since the last log, so a resumed run logs the same means.
+    meta = {"experiment": name, "config": config.to_dict(),
+            "data_position": "the batches of step s are a pure function of (seed, s)"}
+    log_hook = LogHook(config, writer, progress, pending)
+    eval_hook = EvalHook(config, writer, os.path.join(workdir, "figures") if main else None,
+                         name)
+    start = time.perf_counter()
+    checkpoint_hook = None
+    try:
+        with StopSignals(log) as signals:
+            checkpoint_hook = CheckpointHook(config, checkpointer, log_hook, meta, signals,
+                                             stop_at, start_step if resume else None)
+            session.run(t.steps, [log_hook, eval_hook, checkpoint_hook])
+        wall = time.perf_counter() - start
+    except DivergenceError as e:
+        saved = checkpoint_hook.saved_step if checkpoint_hook else None
+        if saved is not None:
+            raise DivergenceError(f"{e} (last good checkpoint: step {saved} in "
+                                  f"{checkpointer.directory}, kept intact)") from None
+        raise
+    finally:
+        writer.close()
+        session.close()
+        checkpointer.close()
+
+    result = eval_hook.result
+    if result is None:  # resumed a finished run: nothing trained, evaluate it again
+        result = session.evaluate()
+    step = session.step
+    summary = {
+        "step": step,
+        **{f"eval/{k}": v for k, v in result.metrics.items()},
+        "wall_time_s": wall,
+        "resumed_from_step": start_step if resume else None,
+        "time_to_first_chunk_s": session.first_chunk_s,
+        "steps_per_s": (step - start_step) / wall if step > start_step else None,
+        "devices": mesh.size,
+        "processes": jax.process_count(),
+        "figure": os.path.join(workdir, "figures", "final.png"),
+    }
+    if main:
+        _write_final_outputs(workdir, name, step, result, writer.records, summary)
+    return summary
+
+
+def _write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
+                         records: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """Curves, the final figure and summary.json (process 0 only)."""
+    plot_curves(records, os.path.join(workdir, "figures", "curves.png"))
+    step_figure = os.path.join(workdir, "figures", f"step_{step:07d}.png")
+    if not os.path.exists(step_figure):
+        result.draw(step_figure, f"{name}, step {step}")
+    shutil.copyfile(step_figure, summary["figure"])
+    write_text_atomically(os.path.join(workdir, "summary.json"),
+                          json.dumps(jsonable(summary), indent=2))
