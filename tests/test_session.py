@@ -91,3 +91,12 @@ def test_window_means_keep_one_value_per_replica():
     assert means["train/d_loss"] == [2.0, 30.0]  # replica 1's first step was skipped
     assert means["train/skipped"] == [0.0, 1.0]
     assert window_means({"d_loss": np.array([1.0, 2.0])}) == {"train/d_loss": 1.5}
+
+
+def test_per_replica_metrics_reach_tensorboard_as_one_scalar_each():
+    from ganjax.outputs.writers import tensorboard_scalars
+
+    record = {"step": 5, "train/d_loss": [0.5, 0.25], "train/g_loss": 1.0,
+              "eval/protocol": {"generator": "ema"}}
+    assert tensorboard_scalars(record) == {"train/d_loss/replica_0": 0.5,
+                                           "train/d_loss/replica_1": 0.25, "train/g_loss": 1.0}

@@ -46,6 +46,20 @@ def _read_records(path: str, until_step: int) -> list[dict[str, Any]]:
     return records
 
 
+def tensorboard_scalars(record: dict[str, Any]) -> dict[str, float]:
+    """The scalars of a record: floats as they are, a stacked state's per-replica lists as
+    `<name>/replica_<i>` (protocol dicts and other non-numbers are left to metrics.jsonl)."""
+    scalars = {}
+    for key, value in record.items():
+        if key == "step":
+            continue
+        if isinstance(value, float):
+            scalars[key] = value
+        elif isinstance(value, list) and value and all(isinstance(v, float) for v in value):
+            scalars.update({f"{key}/replica_{i}": v for i, v in enumerate(value)})
+    return scalars
+
+
 class MetricWriter:
     """Appends one JSON object per logged step to metrics.jsonl and mirrors it to TensorBoard.
 
@@ -77,8 +91,7 @@ class MetricWriter:
             self._file.write(json.dumps(record) + "\n")
             self._file.flush()
         if self._tb is not None:
-            self._tb.scalars(step, {k: v for k, v in record.items()
-                                    if k != "step" and isinstance(v, float)})
+            self._tb.scalars(step, tensorboard_scalars(record))
 
     def close(self) -> None:
         if self._file is not None:

@@ -147,7 +147,7 @@ class LogHook:
             self._writer.write(step, logged)
             if self._progress is not None:
                 self._progress.update(step, {k: logged[k] for k in ("train/d_loss", "train/g_loss")
-                                             if k in logged})
+                                             if isinstance(logged.get(k), float)})
 
     def check_unchecked(self, step: int) -> None:
         """Checks the steps not yet checked (before a checkpoint saves their state)."""
