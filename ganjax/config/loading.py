@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import inspect
 import json
 import os
 from typing import Any
@@ -28,6 +29,7 @@ def load_config(spec: str | None = None) -> ConfigDict:
     """Loads `path/to/file.py[:arg]` or a bundled experiment name (`ring8`, `ring8:vanilla`)."""
     spec = spec or "ring8"
     path, _, arg = spec.partition(":")
+    path_part = path
     if not path.endswith(".py"):
         bundled = os.path.join(_experiments_dir(), path + ".py")
         if not os.path.exists(bundled):
@@ -43,7 +45,13 @@ def load_config(spec: str | None = None) -> ConfigDict:
     module_spec.loader.exec_module(module)
     if not hasattr(module, "get_config"):
         raise ConfigError(f"--config {spec}: {path} defines no get_config()")
-    config = module.get_config(arg) if arg else module.get_config()
+    if arg and not inspect.signature(module.get_config).parameters:
+        raise ConfigError(f"--config {spec}: {os.path.basename(path)} has no variants "
+                          f"(its get_config takes no argument); use --config {path_part}")
+    try:
+        config = module.get_config(arg) if arg else module.get_config()
+    except ValueError as e:  # the experiment's own check of its argument: an unknown variant
+        raise ConfigError(f"--config {spec}: {e}") from None
     check_same_keys(config, base_config(config.model.name))
     return config
 

@@ -72,8 +72,10 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     except ValueError as e:
         raise ConfigError(str(e)) from None
     assert_same_config(config_lib.to_json(config))
-    resume = prepare_workdir(workdir, config, overwrite, log)
+    # Data, model and first state are built before the workdir is touched, so that a data error
+    # leaves nothing behind that would block the corrected command.
     experiment = build_experiment(config, mesh)
+    resume = prepare_workdir(workdir, config, overwrite, log)
     t = config.train
     checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints,
                                 keep_every=t.keep_checkpoint_every, log=log)

@@ -18,6 +18,12 @@ from ganjax.parallel import is_main_process, sync_processes
 from ganjax.run.checkpoint import latest_step_on_disk
 
 
+def holds_files(workdir: str) -> bool:
+    """Whether anything but empty folders is under `workdir` (a start that failed before
+    training, e.g. on a data error, leaves at most empty folders, which must not block)."""
+    return any(files for _, _, files in os.walk(workdir))
+
+
 def plan_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: bool,
                  log: Callable[[str], None]) -> tuple[bool, str | None]:
     """(resume?, where to move the old run or None), decided from the files alone.
@@ -27,7 +33,7 @@ def plan_workdir(workdir: str, config: ml_collections.ConfigDict, overwrite: boo
     `overwrite` renamed to `<workdir>.replaced-<time>`: nothing a user wrote is deleted. Reads
     only, so that every process of a multi-process run reaches the same decision.
     """
-    if not (os.path.isdir(workdir) and os.listdir(workdir)):
+    if not holds_files(workdir):  # absent, empty, or only empty folders of a failed start
         return False, None
     has_checkpoints = latest_step_on_disk(workdir) is not None
     if has_checkpoints and config.train.resume and not overwrite:
