@@ -14,10 +14,9 @@ import shutil
 import time
 from typing import Any, Callable
 
+import jax
 import ml_collections
 import numpy as np
-
-import jax
 
 from ganjax import config as config_lib
 from ganjax.engine.state import TrainState
@@ -52,7 +51,6 @@ def _resume(checkpointer: Checkpointer, state: TrainState, steps: int,
         log(f"ganjax: the run is already complete ({restored.step} steps); evaluating it again "
             f"(raise train.steps to train longer)")
     return restored.state, restored.step, pending
-
 
 
 def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
