@@ -8,7 +8,7 @@ Published reference points (CIFAR-10, 50k samples): DCGAN Inception score 6.16 +
 Score a run with `ganjax eval --workdir W --fid_weights pt_inception-2015-12-05-6726825d.pth`
 (FID, KID, IS on the FID Inception; see docs/metrics.md). Not yet checked against those numbers.
 
-  ganjax train --config experiments/dcgan_cifar10.py --workdir runs/dcgan_cifar10
+  ganjax train --config experiments/dcgan_cifar10.py --workdir runs/dcgan_cifar10  # 100k steps
 """
 
 from ganjax.config import base_config

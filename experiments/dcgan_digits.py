@@ -1,10 +1,11 @@
-"""DCGAN on scikit-learn's bundled 8x8 digits: the embedded image experiment (no download).
+"""DCGAN on scikit-learn's bundled 8x8 digits: the image experiment with no download.
 
 A DCGAN (Radford et al. 2015) at 8x8: G z(32) -> 4x4x128 -> 8x8x1, D 8x8 -> 4x4x128 -> logit,
 BatchNorm, non-saturating loss, Adam(2e-4, b1=0.5), EMA of G for the samples. Writes a sample
 grid at every eval (docs/images/dcgan_digits.png: seed 0).
 
-  ganjax train --config experiments/dcgan_digits.py      # ~1 min on a 2-core CPU
+  ganjax train --config experiments/dcgan_digits.py        # 10k steps (~1 min, 2 CPUs)
+  ganjax train --config experiments/dcgan_digits.py:quick  # 100 steps: tests, laptops (~20 s)
 """
 
 from ganjax.config import base_config

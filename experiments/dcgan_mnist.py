@@ -4,6 +4,7 @@ G z(100) -> 7x7x128 -> 14x14x64 -> 28x28x1, D 28 -> 14x14x64 -> 7x7x128 -> logit
 non-saturating loss, Adam(2e-4, b1=0.5), batch 64.
 
   ganjax train --config experiments/dcgan_mnist.py                    # TFDS mnist (prepared)
+  ganjax train --config experiments/dcgan_mnist.py:quick              # 20 steps: a smoke test
   ganjax train --config experiments/dcgan_mnist.py \\
       --config.data.source=mnist_idx:/path/to/mnist                    # offline IDX files
   ganjax train --config experiments/dcgan_mnist.py \\

@@ -4,7 +4,7 @@ The figure re-creates the idea of Goodfellow et al. 2014, Fig. 1: data density (
 generator density (green) and D(x) (blue dashes), which should flatten to 1/2 on the data.
 
   ganjax train --config experiments/gaussian_1d.py            # D sees single samples (~20-30 s)
-  ganjax train --config experiments/gaussian_1d.py:moments    # D sees (mean, std) of 64-sample groups
+  ganjax train --config experiments/gaussian_1d.py:moments    # D sees 64-sample moments (~10-20 s)
 
 G is a ReLU MLP (it must stretch bounded uniform noise into Gaussian tails; a tanh G piles mass up
 at its bounds) and D a leaky-ReLU MLP (a tanh D stays too flat to pull the tails out). The

@@ -1,10 +1,12 @@
-"""Grid of 25 Gaussians at {-4, -2, 0, 2, 4}^2 (std 0.05): mode coverage of a 2-D MLP GAN.
+"""25 Gaussians on a 5x5 grid (spacing 2, std 0.05): mode coverage of a 2-D MLP GAN.
 
-The setup and metric of VEEGAN (Srivastava et al. 2017, Table 1) and PacGAN (Lin et al. 2018):
-2,500 samples, a sample is high quality within 3 std of its nearest mode.
+The modes sit at {-4, -2, 0, 2, 4}^2. The setup and metric of VEEGAN (Srivastava et al. 2017,
+Table 1) and PacGAN (Lin et al. 2018): 2,500 samples, a sample is high quality within 3 std of
+its nearest mode.
 
   ganjax train --config experiments/grid25.py            # recommended settings (~70 s, 2 CPUs)
   ganjax train --config experiments/grid25.py:vanilla    # plain non-saturating GAN (~1 min)
+  ganjax train --config experiments/grid25.py:minimax    # saturating minimax GAN (~1 min)
 
 The recommended run (R1 penalty, an EMA generator, linearly decaying learning rates, batch 256
 for 20k steps) covers 25/25 modes on seeds 0-4, with 48-68% high-quality samples. The plain

@@ -6,7 +6,7 @@ Published (CIFAR-10, reprint): ResNet SN-GAN IS 8.22, FID 21.7.
 Score a run with `ganjax eval --workdir W --fid_weights pt_inception-2015-12-05-6726825d.pth`
 (FID, KID, IS on the FID Inception; see docs/metrics.md). Not yet checked against those numbers.
 
-  ganjax train --config experiments/sngan_cifar10.py --workdir runs/sngan_cifar10
+  ganjax train --config experiments/sngan_cifar10.py --workdir runs/sngan_cifar10  # 50k G steps
 """
 
 from ganjax.config import base_config

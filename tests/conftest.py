@@ -1,4 +1,4 @@
-"""Shared test fixtures: where the offline MNIST files are."""
+"""Shared test fixtures: where the offline MNIST files are, and a private cache folder."""
 
 import os
 import pathlib
@@ -6,6 +6,18 @@ import pathlib
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Real-data features and label classifiers are cached in a folder of this test session
+    (never in the user's ~/.cache), unless $GANJAX_CACHE says where."""
+    if os.environ.get("GANJAX_CACHE"):
+        yield
+        return
+    os.environ["GANJAX_CACHE"] = str(tmp_path_factory.mktemp("ganjax_cache"))
+    yield
+    del os.environ["GANJAX_CACHE"]
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def test_overrides_do_not_touch_the_original():
 @pytest.mark.parametrize("overrides, message", [
     ({"optim.glr": "1e-4"}, r"--config.optim.glr: unknown key; did you mean 'g_lr'\?"),
     ({"optimizer.g_lr": "1e-4"}, r"unknown key config.optimizer; did you mean 'optim'\?"),
-    ({"train.steps": "1e-4"}, r"--config.train.steps=1e-4: expected a int, got float"),
-    ({"train.steps": "many"}, r"--config.train.steps=many: expected a int"),
+    ({"train.steps": "1e-4"}, r"--config.train.steps=1e-4: expected an int, got float"),
+    ({"train.steps": "many"}, r"--config.train.steps=many: expected an int"),
     ({"eval.use_ema": "maybe"}, r"expected a bool"),
 ])
 def test_bad_overrides_name_the_key(overrides, message):

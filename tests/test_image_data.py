@@ -91,7 +91,7 @@ def test_npz_loads_and_validates(tmp_path):
     np.savez(tmp_path / "unlabelled.npz", x=np.zeros((2, 5, 5), np.uint8))
     assert load_dataset(f"npz:{tmp_path / 'unlabelled.npz'}").num_classes == 0
     bad = {
-        "no_x": (dict(images=np.zeros((2, 5, 5), np.uint8)), KeyError, "no array 'x'.*images"),
+        "no_x": (dict(images=np.zeros((2, 5, 5), np.uint8)), ValueError, "no array 'x'.*images"),
         "float": (dict(x=np.zeros((2, 5, 5))), ValueError, "must be uint8, got float64"),
         "flat": (dict(x=np.zeros((2, 25), np.uint8)), ValueError, r"\[N, H, W\].*\(2, 25\)"),
         "rgba": (dict(x=np.zeros((2, 5, 5, 4), np.uint8)), ValueError, r"\[H, W, 3\].*\(5, 5, 4\)"),
@@ -102,6 +102,20 @@ def test_npz_loads_and_validates(tmp_path):
         np.savez(tmp_path / f"{name}.npz", **arrays)
         with pytest.raises(error, match=message):
             load_dataset(f"npz:{tmp_path / name}.npz")
+
+
+def test_a_file_that_is_no_npz_is_named_as_such_and_never_unpickled(tmp_path):
+    (tmp_path / "notes.npz").write_text("x = [1, 2, 3]\n")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    np.save(tmp_path / "single.npy", np.zeros((2, 5, 5), np.uint8))
+    (tmp_path / "single.npy").rename(tmp_path / "single.npz")
+    expected = {"notes": "not a valid .npz file \\(it looks like a text file\\).*numpy.savez.*'x'",
+                "empty": "not a valid .npz file \\(it is empty\\)",
+                "single": "single .npy array, not an .npz archive.*numpy.savez"}
+    for name, message in expected.items():
+        with pytest.raises(ValueError, match=message) as caught:
+            load_dataset(f"npz:{tmp_path / name}.npz")
+        assert "pickle" not in str(caught.value)
 
 
 def test_folder_with_class_subfolders_is_lazy_and_labelled(tmp_path):
@@ -161,10 +175,20 @@ def test_tfds_reads_through_data_source_under_mock_data(tmp_path):
         assert sampler.batch(0)["x"].shape == (1, 4, 16, 16, 3)
 
 
-def test_unprepared_tfds_says_how_to_prepare(tmp_path, monkeypatch):
-    with pytest.raises(FileNotFoundError, match=r"not prepared in .*ganjax\[tfds-prepare\].*"
-                                                r"prepare_tfds\('mnist'"):
+def test_unprepared_tfds_says_where_it_looked_and_the_offline_ways(tmp_path, monkeypatch, caplog):
+    (tmp_path / "mnist" / "3.0.1").mkdir(parents=True)  # a half-made folder: absl warns about it
+    with pytest.raises(FileNotFoundError) as caught:
         load_dataset("tfds:mnist", data_dir=str(tmp_path))
+    message = str(caught.value)
+    assert f"not prepared in {tmp_path} (data.data_dir)" in message
+    # The README's command, with the user's data_dir; and the sources that need no TFDS.
+    assert (f"pip install 'ganjax[tfds-prepare]' && python -c \"from ganjax.data import "
+            f"prepare_tfds; prepare_tfds('mnist', {str(tmp_path)!r})\"") in message
+    assert all(f"{kind}:" in message for kind in ("mnist_idx", "npz", "folder"))
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+    monkeypatch.setenv("TFDS_DATA_DIR", str(tmp_path / "default"))
+    with pytest.raises(FileNotFoundError, match="prepare_tfds\\('mnist'\\)"):  # no data_dir
+        load_dataset("tfds:mnist")
     monkeypatch.setitem(sys.modules, "tensorflow", None)  # as if TensorFlow were not installed
     with pytest.raises(ImportError, match=r"needs TensorFlow: pip install 'ganjax\[tfds-prepare\]"):
         prepare_tfds("mnist", str(tmp_path))

@@ -103,7 +103,7 @@ def test_fake_generator_scores_fid_zero_and_matches_direct_calls(digits_run, wei
     n, cache_dir = 12, str(tmp_path / "cache")
     config = read_config(digits_run)
     reals = reference_set(config, n).images
-    monkeypatch.setattr(run_eval, "generate", lambda run, num, seed, use_ema: reals[:num])
+    monkeypatch.setattr(run_eval, "generate", lambda run, num, seed, use_ema, **_: reals[:num])
     seen = {}
 
     def keep_net(*args, **kwargs):

@@ -29,7 +29,9 @@ def test_train_writes_every_output(tmp_path, capsys):
     assert cli.main(["train", "--config", "ring8", "--workdir", workdir, *TINY]) == 0
     out = capsys.readouterr().out
     assert "step 100/200" in out and "steps/s" in out and "ETA" in out and "d_loss" in out
-    assert f"results in {os.path.abspath(workdir)}" in out
+    assert f"results in {workdir}" in out.splitlines()[0]  # the banner, after the checks
+    assert f"look at {os.path.abspath(workdir)}/figures/final.png first" in out
+    assert f"numbers in {os.path.abspath(workdir)}: summary.json" in out
 
     config = json.load(open(os.path.join(workdir, "config.json")))
     assert config["train"]["steps"] == 200 and config["data"]["source"] == "ring"
@@ -37,7 +39,11 @@ def test_train_writes_every_output(tmp_path, capsys):
     train_steps = [r["step"] for r in records if "train/d_loss" in r]
     eval_steps = [r["step"] for r in records if "eval/modes" in r]
     assert train_steps == [50, 100, 150, 200] and eval_steps == [100, 200]
-    assert {"train/g_loss", "train/d_penalty", "train/d_real_logit"} <= set(records[0])
+    assert {"train/g_loss", "train/d_penalty", "train/d_real_logit", "train/d_lr",
+            "train/g_lr"} <= set(records[0])
+    # ring8 decays both learning rates linearly to 0 over train.steps: logged as they fall.
+    lrs = [r["train/g_lr"] for r in records if "train/g_lr" in r]
+    assert all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[0] < config["optim"]["g_lr"]
     assert {"eval/hq_fraction", "eval/mode_kl", "eval/d_on_data"} <= set(records[-1])
     summary = json.load(open(os.path.join(workdir, "summary.json")))
     assert summary["step"] == 200 and summary["eval/modes"] == records[-1]["eval/modes"]

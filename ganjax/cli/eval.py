@@ -33,7 +33,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--fid_weights", default=None, metavar="PATH",
                         help="pytorch-fid's pt_inception-2015-12-05-6726825d.pth (or a .npz "
                              "converted from it); without it FID/KID/IS are left out")
-    parser.add_argument("--seed", type=int, default=0, help="noise seed of the samples")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="noise seed of the samples (with --noise sample)")
+    parser.add_argument("--noise", choices=("sample", "training"), default="sample",
+                        help="sample: fresh noise from --seed (default); training: the run's "
+                             "training-time eval noise, which reproduces summary.json's eval/* "
+                             "for toy runs")
     parser.add_argument("--raw_generator", action="store_true",
                         help="evaluate the raw generator even when an EMA one exists")
     parser.add_argument("--cache_dir", default=None, metavar="DIR",
@@ -58,9 +63,10 @@ def format_report(result: dict[str, Any]) -> str:
     lines = [f"  {k:<{width}} = {_number(v)}" for k, v in metrics.items()]
     p = result["protocol"]
     features = p.get("feature_network") or "none"
+    noise = "training-time eval noise" if p["seed"] is None else f"seed {p['seed']}"
     sha = p.get("feature_weights_sha256")
     lines.append(
-        f"  protocol: step {p['checkpoint_step']}, {p['generator']} generator, seed {p['seed']}, "
+        f"  protocol: step {p['checkpoint_step']}, {p['generator']} generator, {noise}, "
         f"{p['num_generated']} generated vs {p['num_reference']} real "
         f"({p['reference_source']}{', ' + p['reference_split'] if p['reference_split'] else ''})"
         f", features: {features.split(':')[0]}{f' (sha256 {sha[:12]})' if sha else ''}, "
@@ -78,12 +84,15 @@ def run(args: argparse.Namespace) -> int:
     also = ((ValueError, "error", EXIT_CONFIG_ERROR), (OSError, "error", EXIT_CONFIG_ERROR))
     result, code = call_reporting(lambda: evaluate_run(
         args.workdir, args.step, args.num_samples, args.fid_weights, args.seed,
-        use_ema=not args.raw_generator, cache_dir=args.cache_dir), also)
+        use_ema=not args.raw_generator, cache_dir=args.cache_dir, noise=args.noise), also)
     if code is not None:
         return code
     path = write_eval(args.workdir, result)
     print(f"ganjax: evaluated {args.workdir} at step {result['step']} "
           f"in {result['wall_time_s']:.1f} s")
     print(format_report(result))
+    if args.noise == "sample":
+        print("ganjax: note: fresh noise (--seed); summary.json's eval/* used the training-time "
+              "eval noise, so they differ by sampling noise; --noise training reproduces them")
     print(f"ganjax: wrote {path}")
     return 0

@@ -25,16 +25,23 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                         help="checkpoint step (default: the newest good one)")
     sample.add_argument("--num", type=int, default=64, help="number of samples")
     sample.add_argument("--seed", type=int, default=0, help="noise seed")
-    sample.add_argument("--out", default="samples.png", help="output .npy or .png")
+    sample.add_argument("--out", default=None,
+                        help="output .npy or .png (default: WORKDIR/samples/"
+                             "step_<step>_seed_<seed>.png)")
     sample.add_argument("--raw_generator", action="store_true",
                         help="sample the raw generator even when an EMA one exists")
     add_runtime_flags(sample)
     return sample
 
 
+def default_samples_path(workdir: str, step: int, seed: int) -> str:
+    """Where samples go without --out: inside the run, named by checkpoint step and seed."""
+    return os.path.join(workdir, "samples", f"step_{step:07d}_seed_{seed}.png")
+
+
 def run(args: argparse.Namespace) -> int:
     """Runs `ganjax sample`; returns the process exit code."""
-    if os.path.splitext(args.out)[1].lower() not in FORMATS:
+    if args.out is not None and os.path.splitext(args.out)[1].lower() not in FORMATS:
         print(f"ganjax: error: --out {args.out}: use a .npy or .png file", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     if args.num < 1:
@@ -53,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         return report(e)
     use_ema = not args.raw_generator
     samples = generate(run_, args.num, args.seed, use_ema=use_ema)
-    path = write_samples(run_, samples, args.out)
+    out = args.out or default_samples_path(args.workdir, run_.step, args.seed)
+    path = os.path.abspath(write_samples(run_, samples, out))
     print(f"ganjax: wrote {len(samples)} samples of the {generator_label(run_, use_ema)} "
           f"generator at step {run_.step} to {path}")
     return 0

@@ -65,20 +65,33 @@ def run(args: argparse.Namespace, overrides: dict[str, str]) -> int:
 
     name = experiment_name(args.config)
     workdir = args.workdir or os.path.join("runs", f"{name}_{time.strftime('%Y%m%d-%H%M%S')}")
-    if parallel.is_main_process():
-        print(f"ganjax: training {name} for {config.train.steps} steps on "
-              f"{parallel.describe_devices()}; results in {workdir}", flush=True)
+
+    def announce() -> None:  # after the data, model and config checks, before any file
+        if parallel.is_main_process():
+            print(f"ganjax: training {name} for {config.train.steps} steps on "
+                  f"{parallel.describe_devices()}; results in {workdir}", flush=True)
+
     summary, code = call_reporting(lambda: train(
-        config, workdir, name=name, overwrite=args.overwrite, stop_at=args.stop_at))
+        config, workdir, name=name, overwrite=args.overwrite, stop_at=args.stop_at,
+        announce=announce))
     if code is not None:
         return code
     if not parallel.is_main_process():
         return 0
     metrics = "  ".join(f"{k} {v:.4g}" for k, v in summary.items()
-                        if k.startswith("eval/") and isinstance(v, (int, float)))
-    print(f"ganjax: done in {summary['wall_time_s']:.1f} s; {metrics}")
-    print(f"ganjax: results in {os.path.abspath(workdir)} (summary.json, metrics.jsonl, "
-          f"figures/final.png)")
+                        if k.startswith("eval/") and isinstance(v, (int, float))
+                        and not isinstance(v, bool))
+    if "reevaluated_at" in summary:
+        print(f"ganjax: evaluated again (summary.json keeps the training record); {metrics}")
+    else:
+        rate = summary["steps_per_s"]
+        print(f"ganjax: done in {summary['wall_time_s']:.1f} s "
+              f"({summary['train_time_s']:.1f} s training"
+              f"{f' at {rate:.1f} steps/s' if rate else ''}, {summary['compile_time_s']:.1f} s "
+              f"compiling, {summary['eval_time_s']:.1f} s evaluating); {metrics}")
+    print(f"ganjax: look at {summary['figure']} first (the samples at step {summary['step']}); "
+          f"numbers in {os.path.abspath(workdir)}: summary.json, metrics.jsonl, "
+          f"figures/curves.png")
     return 0
 
 

@@ -18,8 +18,10 @@ from ganjax.errors import ConfigError
 ConfigDict = ml_collections.ConfigDict
 # Fields a resumed run may change: they steer how long and how visibly it runs, not what it learns.
 RESUMABLE_CHANGES = ("train.steps", "train.log_every", "train.eval_every", "train.scan_steps",
-                     "train.checkpoint_every", "train.keep_checkpoints",
-                     "train.keep_checkpoint_every", "train.resume", "train.nan_policy", "eval.")
+                     "train.checkpoint_every", "train.checkpoint_every_minutes",
+                     "train.keep_checkpoints",
+                     "train.keep_checkpoint_every", "train.resume", "train.nan_policy",
+                     "train.wandb_", "eval.")
 
 
 def model_defaults(model: str) -> dict[str, Any]:
@@ -86,13 +88,23 @@ def base_config(model: str = "mlp") -> ConfigDict:
     c.train.scan_steps = 100  # steps fused into one compiled lax.scan call
     c.train.log_every = 100
     c.train.eval_every = 1000
-    c.train.checkpoint_every = 0  # 0 = only at the end (and when stopped by a signal)
+    # Checkpoints: every `checkpoint_every` steps and every `checkpoint_every_minutes` of
+    # training, whichever comes first (0 = off for either), and always at the end and when
+    # stopped by a signal, so that a crash or `kill -9` loses at most that much work.
+    c.train.checkpoint_every = 0
+    c.train.checkpoint_every_minutes = 10.0
     c.train.keep_checkpoints = 3  # the newest N checkpoints are kept
     c.train.keep_checkpoint_every = 0  # also keep every checkpoint whose step is a multiple; 0 = off
     c.train.resume = True  # continue from the workdir's latest checkpoint when there is one
     # A step whose losses or parameters turn NaN/Inf: "stop" the run (the last checkpoint stays
     # intact) or "skip" the update (the step counter still advances, so the next batch differs).
     c.train.nan_policy = "stop"
+    # Weights & Biases, beside metrics.jsonl and TensorBoard (pip install 'ganjax[wandb]'): the
+    # config, the logged scalars and the eval figures go to this project. "" = off.
+    c.train.wandb_project = ""
+    c.train.wandb_entity = ""  # the W&B user or team; "" = the account's default entity
+    # online | offline (files in <workdir>/wandb, uploaded later by `wandb sync`) | disabled.
+    c.train.wandb_mode = "online"
 
     c.eval = ConfigDict()
     c.eval.num_samples = 2500  # VEEGAN/PacGAN protocol for the 2-D mixtures
@@ -101,6 +113,10 @@ def base_config(model: str = "mlp") -> ConfigDict:
     # Images: pytorch-fid's FID Inception weights file (pt_inception-2015-12-05-6726825d.pth);
     # when set, every eval also reports FID, KID and IS of eval.num_samples samples. "" = off.
     c.eval.fid_weights = ""
+    # Images with labels: every eval also reports classes_covered and class_kl of
+    # eval.num_samples samples, labelled by a small classifier fitted once on the training data
+    # and cached (no download; ganjax.evaluation.training_classes).
+    c.eval.class_metrics = True
     return c
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import importlib.util
 import inspect
 import json
 import os
+import re
 from typing import Any
 
 import ml_collections
@@ -25,21 +27,103 @@ def _experiments_dir() -> str:
     return list(importlib.util.find_spec("ganjax.experiments").submodule_search_locations)[0]
 
 
-def load_config(spec: str | None = None) -> ConfigDict:
-    """Loads `path/to/file.py[:arg]` or a bundled experiment name (`ring8`, `ring8:vanilla`)."""
-    spec = spec or "ring8"
-    path, _, arg = spec.partition(":")
-    path_part = path
+def bundled_experiments() -> list[str]:
+    """The names of the bundled experiments (`ring8`, ...): files not starting with `_`."""
+    return sorted(f[:-3] for f in os.listdir(_experiments_dir())
+                  if f.endswith(".py") and not f.startswith("_"))
+
+
+def experiment_path(spec: str) -> str:
+    """The file of `path/to/file.py[:arg]` or of a bundled name (`ring8[:arg]`); ConfigError
+    when there is none."""
+    path = spec.partition(":")[0]
     if not path.endswith(".py"):
         bundled = os.path.join(_experiments_dir(), path + ".py")
         if not os.path.exists(bundled):
-            names = sorted(f[:-3] for f in os.listdir(_experiments_dir())
-                           if f.endswith(".py") and not f.startswith("_"))
             raise ConfigError(f"--config {spec}: no experiment named {path!r}; bundled "
-                              f"experiments: {', '.join(names)} (or give a path to a .py file)")
+                              f"experiments: {', '.join(bundled_experiments())} (or give a "
+                              f"path to a .py file)")
         path = bundled
     if not os.path.exists(path):
         raise ConfigError(f"--config {spec}: file {path} does not exist")
+    return path
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One way to run an experiment, as its module docstring states it."""
+
+    name: str  # get_config's argument; "" when get_config takes none
+    spec: str  # what --config takes: "ring8" for the default variant, "ring8:vanilla" otherwise
+    description: str  # the docstring line's comment less the time: "plain non-saturating GAN"
+    time: str | None  # e.g. "~1 min" from "(~1 min)" in that comment; None where none is stated
+    default: bool  # what get_config() gives without an argument
+
+
+# `ganjax train --config experiments/ring8.py:vanilla    # plain non-saturating GAN (~1 min)`
+_VARIANT_LINE = re.compile(r"ganjax train --config\s+(?P<spec>\S+)(?P<rest>.*)$")
+_TIME = re.compile(r"\((?P<time>~[^()]*)\)")
+
+
+def _experiment_source(spec: str) -> tuple[str, ast.Module]:
+    path = experiment_path(spec)
+    with open(path, encoding="utf-8") as f:
+        return path, ast.parse(f.read(), path)
+
+
+def experiment_summary(spec: str) -> str:
+    """The first line of an experiment's module docstring ("" when it has none)."""
+    doc = ast.get_docstring(_experiment_source(spec)[1]) or ""
+    return doc.strip().splitlines()[0].strip() if doc.strip() else ""
+
+
+def experiment_variants(spec: str) -> list[Variant]:
+    """The variants of an experiment (bundled name or file), the default first, read from its
+    source without running it (so without JAX): the default is get_config's default argument,
+    the others are the docstring's `ganjax train --config <this file>:<variant>  # ...` lines.
+
+    A line's comment is the variant's description; a parenthesised part starting with `~` in
+    it is the stated time. The first line of each variant counts (later ones show overrides).
+    """
+    path, tree = _experiment_source(spec)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    base = spec.partition(":")[0]
+    get_config = next((node for node in tree.body if isinstance(node, ast.FunctionDef)
+                       and node.name == "get_config"), None)
+    arguments = get_config.args if get_config is not None else None
+    takes_variant = bool(arguments and arguments.args)
+    default = ""
+    if takes_variant and len(arguments.defaults) == len(arguments.args):
+        value = arguments.defaults[0]  # the first parameter's default
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            default = value.value
+    found: dict[str, tuple[str, str | None]] = {}
+    for line in (ast.get_docstring(tree) or "").splitlines():
+        match = _VARIANT_LINE.search(line)
+        if not match:
+            continue
+        file_part, _, name = match["spec"].partition(":")
+        if os.path.splitext(os.path.basename(file_part))[0] != stem:
+            continue  # a command of another experiment
+        if name and not takes_variant:
+            continue  # load_config refuses it
+        name = name or default
+        comment = match["rest"].partition("#")[2].strip()
+        time = _TIME.search(comment)
+        description = (_TIME.sub("", comment) if time else comment).strip(" ,;")
+        found.setdefault(name, (description, time["time"].strip() if time else None))
+    found.setdefault(default, ("", None))
+    names = [default] + [n for n in found if n != default]
+    return [Variant(name=n, spec=f"{base}:{n}" if n != default else base,
+                    description=found[n][0], time=found[n][1], default=n == default)
+            for n in names]
+
+
+def load_config(spec: str | None = None) -> ConfigDict:
+    """Loads `path/to/file.py[:arg]` or a bundled experiment name (`ring8`, `ring8:vanilla`)."""
+    spec = spec or "ring8"
+    path_part, _, arg = spec.partition(":")
+    path = experiment_path(spec)
     module_spec = importlib.util.spec_from_file_location("_ganjax_experiment", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
@@ -51,9 +135,18 @@ def load_config(spec: str | None = None) -> ConfigDict:
     try:
         config = module.get_config(arg) if arg else module.get_config()
     except ValueError as e:  # the experiment's own check of its argument: an unknown variant
+        known = [v.name for v in experiment_variants(spec) if v.name]
+        if arg and arg not in known and len(known) > 1:  # the docstring lists them
+            raise ConfigError(f"--config {spec}: unknown variant {arg!r}; known: "
+                              f"{', '.join(known)}") from None
         raise ConfigError(f"--config {spec}: {e}") from None
     check_same_keys(config, base_config(config.model.name))
     return config
+
+
+def _article(noun: str) -> str:
+    """'an int', 'a float', 'a tuple': the noun with its indefinite article."""
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
 
 
 def _parse_value(text: str, current: Any, key: str) -> Any:
@@ -73,7 +166,7 @@ def _parse_value(text: str, current: Any, key: str) -> Any:
         if isinstance(current, (tuple, list)):
             value = tuple(ast.literal_eval(v) for v in text.split(",") if v)
         else:
-            raise ConfigError(f"--config.{key}={text}: expected a {type(current).__name__}, "
+            raise ConfigError(f"--config.{key}={text}: expected {_article(type(current).__name__)}, "
                               f"got an unparsable value") from None
     if isinstance(current, float) and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
@@ -81,7 +174,7 @@ def _parse_value(text: str, current: Any, key: str) -> Any:
         value = tuple(value) if isinstance(value, (tuple, list)) else (value,)
         return value
     if current is not None and type(value) is not type(current):
-        raise ConfigError(f"--config.{key}={text}: expected a {type(current).__name__}, "
+        raise ConfigError(f"--config.{key}={text}: expected {_article(type(current).__name__)}, "
                           f"got {type(value).__name__}")
     return value
 

@@ -8,6 +8,8 @@ the registry.
 
 from __future__ import annotations
 
+import importlib.util
+
 import ml_collections
 
 from ganjax import registry
@@ -22,6 +24,8 @@ FITS = ("pad", "resize", "crop")
 RESOLUTIONS = (8, 16, 28, 32, 64)
 NOISE = ("normal", "uniform")
 NAN_POLICIES = ("stop", "skip")
+WANDB_MODES = ("online", "offline", "disabled")
+WANDB_FORBIDDEN = '/\\#?%:'  # characters W&B refuses in project and entity names
 
 
 def is_toy(config: ConfigDict) -> bool:
@@ -104,10 +108,19 @@ def _check_train(c: ConfigDict) -> None:
     for key in ("log_every", "eval_every"):
         require(c.train[key] >= 1, f"train.{key}", "must be >= 1", c)
     require(c.train.checkpoint_every >= 0, "train.checkpoint_every", "must be >= 0", c)
+    require(c.train.checkpoint_every_minutes >= 0, "train.checkpoint_every_minutes",
+            "must be >= 0 (0 = no time-based checkpoints)", c)
     require(c.train.keep_checkpoints >= 1, "train.keep_checkpoints", "must be >= 1", c)
     require(c.train.keep_checkpoint_every >= 0, "train.keep_checkpoint_every",
             "must be >= 0 (0 = off)", c)
     require(c.train.nan_policy in NAN_POLICIES, "train.nan_policy", one_of(NAN_POLICIES), c)
+    for key, off in (("wandb_project", "no W&B logging"), ("wandb_entity", "the default entity")):
+        value = c.train[key]
+        require(isinstance(value, str) and value == value.strip()
+                and not any(ch in value for ch in WANDB_FORBIDDEN), f"train.{key}",
+                f"must be a W&B name without spaces around it or any of {WANDB_FORBIDDEN} "
+                f"(\"\" = {off})", c)
+    require(c.train.wandb_mode in WANDB_MODES, "train.wandb_mode", one_of(WANDB_MODES), c)
 
 
 def _check_eval(c: ConfigDict) -> None:
@@ -119,3 +132,15 @@ def _check_eval(c: ConfigDict) -> None:
     require(not c.eval.fid_weights or c.eval.num_samples >= 10, "eval.num_samples",
             "must be >= 10 with eval.fid_weights (IS splits and KID subsets)", c)
     require(is_toy(c) or c.eval.grid_size >= 1, "eval.grid_size", "must be >= 1", c)
+
+
+def check_installed(config: ConfigDict) -> None:
+    """Raises ConfigError when `config` needs an optional package that is not installed.
+
+    Training calls it before touching its workdir; `validate` does not, so that a saved run
+    which logged to W&B can be reopened and evaluated where wandb is not installed.
+    """
+    t = config.train
+    if t.wandb_project and t.wandb_mode != "disabled" and importlib.util.find_spec("wandb") is None:
+        raise ConfigError(f"config.train.wandb_project={t.wandb_project!r} is set but wandb is not "
+                          f"installed: pip install 'ganjax[wandb]'")

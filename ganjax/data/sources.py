@@ -98,10 +98,31 @@ def load_mnist_idx(folder: pathlib.Path | str, split: str = "train") -> ArrayDat
 
 def load_npz(path: pathlib.Path | str) -> ArrayDataset:
     """Arrays `x` (uint8 [N, H, W] or [N, H, W, C]) and, optionally, int labels `y` [N]."""
-    with np.load(path) as arrays:
+    try:
+        arrays = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:  # numpy suggests unpickling: never
+        raise ValueError(f"{path} is not a valid .npz file ({_first_bytes(path)}); expected "
+                         f"one written by numpy.savez with a uint8 array 'x' [N, H, W(, C)] "
+                         f"and optionally int labels 'y' [N]") from error
+    if not isinstance(arrays, np.lib.npyio.NpzFile):
+        raise ValueError(f"{path} holds a single .npy array, not an .npz archive; save it with "
+                         f"numpy.savez(path, x=images[, y=labels])")
+    with arrays:
         if "x" not in arrays:
-            raise KeyError(f"{path}: no array 'x' (uint8 images); found {sorted(arrays.files)}")
+            raise ValueError(f"{path} has no array 'x' (uint8 images [N, H, W(, C)]); it holds "
+                             f"{sorted(arrays.files)}: save it with numpy.savez(path, x=images)")
         return ArrayDataset(arrays["x"], arrays["y"] if "y" in arrays else None, where=str(path))
+
+
+def _first_bytes(path: pathlib.Path | str) -> str:
+    """What a file that is no .npz starts with, for the error message."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if not head:
+        return "it is empty"
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in head):
+        return "it looks like a text file"
+    return f"it starts with bytes {head!r}, not a zip archive"
 
 
 def _stack(images: list[np.ndarray], shape: tuple[int, int, int]) -> np.ndarray:
@@ -215,17 +236,44 @@ def load_tfds(name: str, *, split: str = "train", data_dir: str | None = None) -
     """
     import tensorflow_datasets as tfds
 
-    try:
-        source = tfds.data_source(name, split=split, data_dir=data_dir, download=False)
-    except (KeyError, NotImplementedError) as error:
-        if tfds.builder(name, data_dir=data_dir).is_prepared():
-            raise
-        where = data_dir or "TFDS's default data_dir"
-        raise FileNotFoundError(
-            f"TFDS dataset {name!r} is not prepared in {where}. {PREPARE_HINT}, then run "
-            f"python -c \"from ganjax.data.sources import prepare_tfds; "
-            f"prepare_tfds({name!r}, {data_dir!r})\"") from error
+    with _absl_warnings_silenced():  # "Variant folder ... has no dataset_info.json" and the like
+        try:
+            source = tfds.data_source(name, split=split, data_dir=data_dir, download=False)
+        except (KeyError, NotImplementedError) as error:
+            if tfds.builder(name, data_dir=data_dir).is_prepared():
+                raise
+            raise FileNotFoundError(_not_prepared(name, data_dir)) from error
     return TfdsDataset(source)
+
+
+def _not_prepared(name: str, data_dir: str | None) -> str:
+    """The one-line explanation of a missing TFDS dataset: where it looked, how to prepare it,
+    and the offline sources that need no TFDS at all."""
+    from tensorflow_datasets.core import constants
+
+    where = data_dir or constants.get_default_data_dir()
+    arguments = repr(name) + (f", {data_dir!r}" if data_dir else "")
+    return (f"TFDS dataset {name!r} is not prepared in {where} (data.data_dir). To prepare it: "
+            f"pip install 'ganjax[tfds-prepare]' && python -c \"from ganjax.data import "
+            f"prepare_tfds; prepare_tfds({arguments})\" (TensorFlow is needed once, to prepare); "
+            f"or, offline, use data.source=mnist_idx:DIR (MNIST's idx files), npz:FILE (an "
+            f"array 'x') or folder:DIR (PNG/JPEG files)")
+
+
+class _absl_warnings_silenced:
+    """absl's Python logging raised to ERROR for a block: TFDS warns through it about folders
+    it probes, which only confuses a user whose real problem gets its own message."""
+
+    def __enter__(self) -> None:
+        from absl import logging as absl_logging
+
+        self._level = absl_logging.get_verbosity()
+        absl_logging.set_verbosity(absl_logging.ERROR)
+
+    def __exit__(self, *exc: object) -> None:
+        from absl import logging as absl_logging
+
+        absl_logging.set_verbosity(self._level)
 
 
 def prepare_tfds(name: str, data_dir: str | None = None) -> None:

@@ -48,7 +48,8 @@ def _d_update(gan: GAN, state: TrainState, real: Batch, rng: Array) -> tuple[Tra
     if gan.d_weight_clip:
         clip = state.hparams["optim.d_weight_clip"]
         d_params = jax.tree.map(lambda p: jnp.clip(p, -clip, clip), d_params)
-    metrics["d_grad_norm"] = optax.tree.norm(grads)
+    metrics["d_grad_norm"] = optax.tree.norm(grads)  # of the raw gradients; ganjax clips none
+    metrics["d_lr"] = gan.d_optimizer.learning_rate(d_opt_state)
     state = state.replace(params={**state.params, "d": d_params},
                           opt_state={**state.opt_state, "d": d_opt_state},
                           batch_stats={"g": g_stats, "d": d_stats})
@@ -75,7 +76,8 @@ def _g_update(gan: GAN, state: TrainState, real: Batch, rng: Array) -> tuple[Tra
     state = state.replace(params={**state.params, "g": g_params},
                           opt_state={**state.opt_state, "g": g_opt_state},
                           batch_stats={"g": g_stats, "d": d_stats})
-    return ema_update(state, g_params), {**metrics, "g_grad_norm": optax.tree.norm(grads)}
+    return ema_update(state, g_params), {**metrics, "g_grad_norm": optax.tree.norm(grads),
+                                         "g_lr": gan.g_optimizer.learning_rate(g_opt_state)}
 
 
 def make_train_step(gan: GAN) -> StepFn:

@@ -32,3 +32,15 @@ def make_sampler(gan: GAN, key: jax.Array, num: int, batch_size: int) -> Samples
         return np.concatenate(parts)[:num].astype(np.float32)
 
     return sample
+
+
+def make_fixed_latent_sampler(gan: GAN, key: jax.Array, num: int) -> SamplesFn:
+    """`(g_params, g_batch_stats) -> float32 [num, ...]` from the one latent
+    `gan.sample_latent(key, num)`, generated in one call: exactly the samples of a training-time
+    evaluation of `num` samples with that key (`ganjax.evaluation.evaluator`)."""
+
+    @jax.jit
+    def generate(params, stats):
+        return gan.generate(params, stats, gan.sample_latent(key, num), train=False)[0]
+
+    return lambda params, stats: np.asarray(to_host(generate(params, stats)), np.float32)

@@ -40,7 +40,8 @@ def make_train_step(gan: GAN) -> StepFn:
         g_params = optax.apply_updates(state.params["g"], updates)
         state = state.replace(params={"g": g_params}, opt_state={"g": opt_state},
                               batch_stats={"g": g_stats}, step=state.step + 1, rng=rng)
-        return ema_update(state, g_params), {**metrics, "g_grad_norm": optax.tree.norm(grads)}
+        return ema_update(state, g_params), {**metrics, "g_grad_norm": optax.tree.norm(grads),
+                                             "g_lr": gan.g_optimizer.learning_rate(opt_state)}
 
     return step
 

@@ -105,6 +105,11 @@ class Optimizer:
         buffer appears twice in a state and the state can be donated)."""
         return self._transform(jax.tree.map(jnp.copy, hparams)).init(params)
 
+    @staticmethod
+    def learning_rate(opt_state) -> jax.Array:
+        """The learning rate the last update used (after the schedule), for the logs."""
+        return opt_state.hyperparams["learning_rate"]
+
     def update(self, grads, opt_state, params, hparams: HParams):
         """(updates, new opt_state), with the hyperparameters of `hparams`."""
         numeric = self._numeric(hparams)

@@ -59,6 +59,17 @@ def eval_reference_key(seed: int) -> jax.Array:
     return jax.random.fold_in(eval_key(seed), 1)
 
 
+def describe_noise(noise: str, seed: int, num: int) -> str:
+    """Which latent draws made a set of samples, in words for records: "training" (the run's
+    fixed training-time eval noise, `seed` = the run's seed) or "sample" (`seed` = --seed)."""
+    if noise == "training":
+        return (f"training-time eval noise: one draw of {num} from fold_in(fold_in(PRNGKey("
+                f"run seed={seed}), 2), 0), the noise of every eval/* in metrics.jsonl and "
+                f"summary.json")
+    return (f"sample noise: PRNGKey(--seed={seed}), batches of 1000 from fold_in(key, i), "
+            f"independent of the training-time eval noise")
+
+
 def reference_key() -> jax.Array:
     """The real samples `ganjax eval` compares toy runs with (the same for every run)."""
     return jax.random.fold_in(jax.random.PRNGKey(0), 1)

@@ -95,6 +95,6 @@ def class_coverage(samples: np.ndarray, real: RealSet,
     """classes_covered, class_kl and the classifier's held-out accuracy, for samples [n, ...]."""
     k = real.num_classes
     fake = label_histogram(predict(model, samples), k)
-    return {"classes_covered": float(np.count_nonzero(fake)),
+    return {"classes_covered": int(np.count_nonzero(fake)),
             "class_kl": kl_divergence(fake, label_histogram(real.labels, k)),
             "classifier_accuracy": float(model["accuracy"])}

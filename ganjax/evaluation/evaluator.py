@@ -19,10 +19,12 @@ import ganjax
 
 from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.evaluation.training_classes import make_class_metrics
 from ganjax.evaluation.training_fid import make_fid_metrics
-from ganjax.outputs.figures import ToyPanel, plot_image_grid, plot_toy
+from ganjax.outputs.figures import (Reference, ToyPanel, plot_image_grid, plot_toy,
+                                    toy_curve_references)
 from ganjax.engine.algorithm import GANAlgorithm
-from ganjax.engine.rng import eval_noise_key, eval_reference_key
+from ganjax.engine.rng import describe_noise, eval_noise_key, eval_reference_key
 from ganjax.parallel import to_host
 from ganjax.engine.state import TrainState
 
@@ -41,10 +43,19 @@ class ToyEvalResult:
     fake: np.ndarray
     d_grid: np.ndarray | None  # points where D was evaluated: [P, dim]
     d_prob: np.ndarray | None  # sigmoid(D) at those points: [P]
+    d_note: str | None = None  # why D, although it exists, has no per-point surface
 
     def draw(self, path: str, title: str) -> str:
-        return plot_toy(ToyPanel(self.real, self.fake, self.d_grid, self.d_prob), self.source,
-                        path, title)
+        """The eval figure: samples (and D's surface, or why there is none) under `title`."""
+        subtitle = f"{len(self.fake):,} generated samples{_generator_of(self.metrics, 'G')}"
+        if self.source.dim == 2:  # the 1-D figure draws the data's density, not its samples
+            subtitle += f" and {len(self.real):,} real ones"
+        return plot_toy(ToyPanel(self.real, self.fake, self.d_grid, self.d_prob, self.d_note),
+                        self.source, path, f"{title}\n{subtitle}")
+
+    def curve_references(self) -> dict[str, list[Reference]]:
+        """Target values for the curves figure, from the data distribution."""
+        return toy_curve_references(self.source)
 
 
 @dataclasses.dataclass
@@ -55,16 +66,42 @@ class ImageEvalResult:
     samples: np.ndarray  # [n, H, W, C] in [-1, 1]
 
     def draw(self, path: str, title: str) -> str:
-        return plot_image_grid(self.samples, path, title)
+        """The sample grid, titled with the step and what the samples are."""
+        subtitle = (f"{len(self.samples)} samples from fixed eval noise"
+                    f"{_generator_of(self.metrics, 'generator')}")
+        return plot_image_grid(self.samples, path, f"{title}\n{subtitle}")
+
+    def curve_references(self) -> dict[str, list[Reference]]:
+        """Target values for the curves figure: none beyond the built-in D = 1/2."""
+        return {}
 
 
 EvalResult = ToyEvalResult | ImageEvalResult
 
 
-def _common_protocol(state: TrainState, config: ml_collections.ConfigDict) -> dict[str, Any]:
+def _generator_of(metrics: dict[str, Any], noun: str) -> str:
+    """" (EMA <noun>)" or " (raw <noun>)" from the metrics' protocol, for figure titles; ""
+    when the protocol does not say."""
+    name = metrics.get("protocol", {}).get("generator")
+    return f" ({'EMA' if name == 'ema' else name} {noun})" if name else ""
+
+
+def packed_d_note(group: int, features: str) -> str:
+    """Why a D that scores groups of `group` samples has no surface over single points."""
+    if features == "concat":
+        what = "packed pairs" if group == 2 else f"packed groups of {group}"
+        how = f"PacGAN{group}, model.d_group = {group}"
+    else:
+        what = f"groups of {group} samples by their {features}"
+        how = f"model.d_group = {group}, model.d_group_features = {features}"
+    return f"D scores {what} ({how}), so it has no value D(x) at a single point x to draw."
+
+
+def _common_protocol(state: TrainState, config: ml_collections.ConfigDict,
+                     num: int) -> dict[str, Any]:
     """What every training-time eval record says about how it was made."""
     return {"generator": generator_name(state, config.eval.use_ema),
-            "noise": f"fixed: PRNGKey(seed={config.seed}) folded with 2",
+            "noise": describe_noise("training", config.seed, num),
             "ganjax_version": ganjax.__version__}
 
 
@@ -114,12 +151,15 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
         else:
             metrics.update(mode_coverage(fake, source.centers, source.std))
         metrics["protocol"] = {
-            **_common_protocol(state, config), "num_generated": n,
+            **_common_protocol(state, config, n), "num_generated": n,
             "num_reference": n_groups * group, "reference_source": config.data.source,
             "metrics": "sample mean/std" if source.dim == 1 else
                        "modes and high-quality share: within 3 std of the nearest mode (VEEGAN)"}
+        note = None
+        if group > 1 and d_on_data is not None:
+            note = packed_d_note(group, config.model.get("d_group_features", "concat"))
         return ToyEvalResult(metrics, source, real, fake, None if d_prob is None else grid,
-                             d_prob)
+                             d_prob, note)
 
     return run
 
@@ -134,9 +174,11 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
     gan = algorithm.gan
     latent = gan.sample_latent(eval_noise_key(config.seed), config.eval.grid_size)
     real = jnp.asarray(real)
-    fid_metrics = None
+    fid_metrics = class_metrics = None
     if config.eval.fid_weights:
         fid_metrics = make_fid_metrics(gan, config, eval_reference_key(config.seed))
+    if config.eval.class_metrics:
+        class_metrics = make_class_metrics(gan, config, eval_reference_key(config.seed))
 
     @jax.jit
     def evaluate(g_params, state):
@@ -151,7 +193,7 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
         g_params = state.generator_params(config.eval.use_ema)
         samples, means = to_host(evaluate(g_params, state))
         metrics = {**{k: float(v) for k, v in means.items()},
-                   "protocol": {**_common_protocol(state, config),
+                   "protocol": {**_common_protocol(state, config, config.eval.grid_size),
                                 "num_generated": config.eval.grid_size,
                                 "num_reference": int(real.shape[0]),
                                 "reference_source": config.data.source,
@@ -160,6 +202,8 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
         if fid_metrics is not None:
             metrics.update(fid_metrics(g_params, state.batch_stats["g"],
                                        state.uses_ema(config.eval.use_ema)))
+        if class_metrics is not None:
+            metrics.update(class_metrics(g_params, state.batch_stats["g"]))
         return ImageEvalResult(metrics, samples)
 
     return run

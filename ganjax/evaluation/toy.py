@@ -26,7 +26,7 @@ def mode_coverage(samples: np.ndarray, centers: np.ndarray, std: float,
         nonzero = p > 0
         kl = float(np.sum(p[nonzero] * np.log(p[nonzero] * len(centers))))
     return {
-        "modes": float((counts > 0).sum()),
+        "modes": int((counts > 0).sum()),
         "hq_fraction": float(high_quality.mean()),
         "mode_kl": kl,
     }

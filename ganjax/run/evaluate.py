@@ -20,7 +20,7 @@ import numpy as np
 import ganjax
 from ganjax import config as config_lib
 from ganjax.data import make_source
-from ganjax.engine.rng import reference_key
+from ganjax.engine.rng import describe_noise, reference_key
 from ganjax.evaluation import cache, classifier, feature_metrics, likelihood
 from ganjax.evaluation.evaluator import generator_name
 from ganjax.evaluation.inception_features import FeatureNet, load_feature_net, real_features
@@ -127,10 +127,13 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
                  fid_weights: str | None = None, seed: int = 0, use_ema: bool = True,
                  cache_dir: str | None = None,
                  parzen_validation: int = likelihood.PARZEN_VALIDATION,
-                 parzen_test: int = likelihood.PARZEN_TEST) -> dict[str, Any]:
+                 parzen_test: int = likelihood.PARZEN_TEST,
+                 noise: str = "sample") -> dict[str, Any]:
     """Evaluates the checkpoint of `step` (default: newest) of the run in `workdir`.
 
-    `num_samples` defaults to 10,000 for images and 2,500 for toys. Raises
+    `num_samples` defaults to 10,000 for images and 2,500 for toys. `noise="sample"` draws fresh
+    noise from `seed`; `noise="training"` reuses the run's training-time eval noise, so a toy
+    run's numbers equal its summary.json's (same samples, same metric code). Raises
     CheckpointError (no run or checkpoint), ConfigError, WeightsError (unusable weights file)
     and ValueError (too few samples, unreadable dataset).
     """
@@ -144,7 +147,7 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
     run = load_run(workdir, step)
     toy = config_lib.is_toy(run.config)
     count = _check_count(num_samples or (TOY_SAMPLES if toy else IMAGE_SAMPLES))
-    samples = generate(run, count, seed, use_ema=use_ema)
+    samples = generate(run, count, seed, use_ema=use_ema, noise=noise)
     if toy:
         metrics, protocol, notes = toy_metrics(run.config, samples)
         if fid_weights:
@@ -152,8 +155,11 @@ def evaluate_run(workdir: str, step: int | None = None, num_samples: int | None 
     else:
         metrics, protocol, notes = image_metrics(run.config, samples, net, cache_dir,
                                                  parzen_validation, parzen_test)
+    noise_seed = run.config.seed if noise == "training" else seed
     generated = {"checkpoint_step": run.step, "generator": generator_name(run.state, use_ema),
-                 "seed": seed, "num_generated": count, "ganjax_version": ganjax.__version__}
+                 "seed": seed if noise == "sample" else None,
+                 "noise": describe_noise(noise, noise_seed, count), "num_generated": count,
+                 "ganjax_version": ganjax.__version__}
     return {"workdir": os.path.abspath(workdir), "step": run.step,
             "data": "toy" if toy else "image", "metrics": metrics,
             "protocol": {**generated, **protocol}, "notes": notes,

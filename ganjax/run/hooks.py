@@ -12,6 +12,7 @@ import math
 import os
 import signal
 import threading
+import time
 from typing import Any, Callable
 
 import jax
@@ -29,6 +30,14 @@ Metrics = dict[str, jax.Array]
 def next_multiple(step: int, every: int) -> int | None:
     """The first multiple of `every` after `step` (None when `every` is 0: never)."""
     return (step // every + 1) * every if every else None
+
+
+def evaluations_between(step: int, total: int, every: int) -> int:
+    """How many evaluations a run still makes after `step`: every `every` steps and at `total`."""
+    if step >= total:
+        return 0
+    multiples = total // every - step // every if every else 0
+    return multiples + (0 if every and total % every == 0 else 1)
 
 
 def stack_chunks(chunks: list[dict[str, jax.Array]]) -> dict[str, np.ndarray]:
@@ -127,6 +136,7 @@ class LogHook:
     def __init__(self, config: ml_collections.ConfigDict, writer: MetricWriter,
                  progress: Progress | None, pending: list[dict[str, np.ndarray]] | None = None):
         self._every, self._total = config.train.log_every, config.train.steps
+        self._eval_every = config.train.eval_every
         self._policy = config.train.nan_policy
         self._writer, self._progress = writer, progress
         self.pending: list[Any] = list(pending or [])  # per-step metrics since the last log
@@ -146,8 +156,12 @@ class LogHook:
             logged = window_means(stacked)
             self._writer.write(step, logged)
             if self._progress is not None:
-                self._progress.update(step, {k: logged[k] for k in ("train/d_loss", "train/g_loss")
-                                             if isinstance(logged.get(k), float)})
+                clock = session.clock
+                evals_left = evaluations_between(step, self._total, self._eval_every)
+                self._progress.update(
+                    step, {k: logged[k] for k in ("train/d_loss", "train/g_loss")
+                           if isinstance(logged.get(k), float)},
+                    clock.train_s, evals_left * (clock.seconds_per_eval or 0.0), clock.compile_s)
 
     def check_unchecked(self, step: int) -> None:
         """Checks the steps not yet checked (before a checkpoint saves their state)."""
@@ -176,15 +190,29 @@ class EvalHook:
     def after_chunk(self, session: Any, metrics: Metrics) -> None:
         step = session.step
         if step % self._every == 0 or step == self._total:
+            start = time.perf_counter()
             self.result = session.evaluate()
             self._writer.write(step, {f"eval/{k}": v for k, v in self.result.metrics.items()})
             if self._figure_dir is not None:
-                self.result.draw(os.path.join(self._figure_dir, f"step_{step:07d}.png"),
-                                 f"{self._name}, step {step}")
+                figure = os.path.join(self._figure_dir, f"step_{step:07d}.png")
+                self.result.draw(figure, f"{self._name}, step {step}")
+                self._writer.image(step, "eval/figure", figure)  # to W&B, when it is on
+            session.clock.add_eval(time.perf_counter() - start)
+
+
+def agreed(flag: bool) -> bool:
+    """Process 0's `flag`, the same on every process (a save is collective: all or none)."""
+    if jax.process_count() == 1:
+        return flag
+    from jax.experimental import multihost_utils
+
+    return bool(multihost_utils.broadcast_one_to_all(np.int32(flag)))
 
 
 class CheckpointHook:
-    """Saves every `train.checkpoint_every` steps, at the end, and when asked to stop.
+    """Saves every `train.checkpoint_every` steps or `train.checkpoint_every_minutes` of wall
+    time (whichever comes first; at chunk boundaries, so the run's steps do not change), at the
+    end, and when asked to stop.
 
     A stop (a signal caught by `signals`, or `stop_at`) saves, waits for the files, and raises
     Interrupted. A state is only saved after its metrics passed the NaN/Inf check, and never
@@ -195,6 +223,8 @@ class CheckpointHook:
                  log_hook: LogHook, meta: dict[str, Any], signals: "StopSignals",
                  stop_at: int | None = None, saved_step: int | None = None):
         self._every, self._total = config.train.checkpoint_every, config.train.steps
+        self._every_s = 60.0 * config.train.checkpoint_every_minutes
+        self._last_save = time.perf_counter()
         self._checkpointer, self._log_hook, self._meta = checkpointer, log_hook, meta
         self._signals, self._stop_at = signals, stop_at
         self.saved_step = saved_step
@@ -208,6 +238,9 @@ class CheckpointHook:
         step = session.step
         stopping = self._signals.received or (self._stop_at is not None and step >= self._stop_at)
         at_interval = bool(self._every) and step % self._every == 0
+        if self._every_s:  # asked on every process at every chunk: the answer is collective
+            due = agreed(time.perf_counter() - self._last_save >= self._every_s)
+            at_interval = at_interval or due
         if at_interval or step == self._total or stopping:
             self._log_hook.check_unchecked(step)
             if not all_finite(session.state):
@@ -217,6 +250,7 @@ class CheckpointHook:
             self._checkpointer.save(session.state, {
                 **self._meta, "log_window": self._log_hook.unlogged_window()})
             self.saved_step = step
+            self._last_save = time.perf_counter()
         if stopping and step < self._total:
             self._checkpointer.wait()
             why = self._signals.received or f"stop_at={self._stop_at}"

@@ -19,10 +19,12 @@ import ml_collections
 import numpy as np
 
 from ganjax import config as config_lib
+from ganjax.config.validation import check_installed
 from ganjax.engine.state import TrainState
 from ganjax.errors import ConfigError, DivergenceError
 from ganjax.evaluation.evaluator import EvalResult
 from ganjax.outputs.figures import plot_curves
+from ganjax.outputs.wandb_writer import open_wandb
 from ganjax.outputs.writers import MetricWriter, Progress, jsonable, write_text_atomically
 from ganjax.parallel import (assert_same_config, check_batch_divisible, data_mesh,
                              is_main_process, replicate)
@@ -55,13 +57,18 @@ def _resume(checkpointer: Checkpointer, state: TrainState, steps: int,
 
 def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experiment",
           tensorboard: bool = True, verbose: bool = True, overwrite: bool = False,
-          stop_at: int | None = None) -> dict[str, Any]:
+          stop_at: int | None = None,
+          announce: Callable[[], None] | None = None) -> dict[str, Any]:
     """Trains `config` to `train.steps` in `workdir`, resuming its checkpoints; returns the summary.
 
     `stop_at` saves a checkpoint at that step and raises Interrupted, as SIGTERM does, so that
     long runs can be cut into slices (and tests can interrupt a run at an exact step).
+    `announce` is called once the data, model and config have passed their checks, before the
+    workdir is touched (the CLI prints its "training ..." line there). Resuming a finished run
+    evaluates it again and updates only the evaluation in its summary.json.
     """
     config_lib.validate(config)
+    check_installed(config)  # e.g. wandb for train.wandb_project, before the workdir is touched
     main = is_main_process()
     log = print if verbose and main else _quiet
     mesh = data_mesh()
@@ -73,6 +80,8 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     # Data, model and first state are built before the workdir is touched, so that a data error
     # leaves nothing behind that would block the corrected command.
     experiment = build_experiment(config, mesh)
+    if announce is not None:
+        announce()
     resume = prepare_workdir(workdir, config, overwrite, log)
     t = config.train
     checkpointer = Checkpointer(workdir, keep=t.keep_checkpoints,
@@ -85,7 +94,14 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
             f.write(config_lib.to_json(config))
 
     session = Session(experiment, state, mesh)
-    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step, enabled=main)
+    if resume and start_step >= t.steps:
+        try:
+            return _evaluate_finished_run(session, workdir, name, mesh.size)
+        finally:
+            session.close()
+            checkpointer.close()
+    writer = MetricWriter(workdir, tensorboard=tensorboard, resume_step=start_step, enabled=main,
+                          sinks=open_wandb(config, workdir, name) if main else ())
     progress = Progress(t.steps, start_step) if verbose and main else None
     # log_window: per-step metrics since the last log, so a resumed run logs the same means.
     meta = {"experiment": name, "config": config.to_dict(),
@@ -113,29 +129,69 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
         checkpointer.close()
 
     result = eval_hook.result
-    if result is None:  # resumed a finished run: nothing trained, evaluate it again
-        result = session.evaluate()
     step = session.step
+    clock = session.clock
     summary = {
+        "experiment": name,
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},
         "wall_time_s": wall,
-        "resumed_from_step": start_step if resume else None,
+        # Training alone: compilation and evaluation are counted apart.
+        "steps_per_s": clock.steps_per_s,
+        "train_time_s": clock.train_s,
+        "compile_time_s": clock.compile_s,
+        "eval_time_s": clock.eval_s,
         "time_to_first_chunk_s": session.first_chunk_s,
-        "steps_per_s": (step - start_step) / wall if step > start_step else None,
+        "resumed_from_step": start_step if resume else None,
         "devices": mesh.size,
         "processes": jax.process_count(),
-        "figure": os.path.join(workdir, "figures", "final.png"),
+        "figure": os.path.abspath(os.path.join(workdir, "figures", "final.png")),
     }
     if main:
         _write_final_outputs(workdir, name, step, result, writer.records, summary)
     return summary
 
 
+def _evaluate_finished_run(session: Session, workdir: str, name: str,
+                           devices: int) -> dict[str, Any]:
+    """A re-run of a finished run: evaluate again, keep the training record.
+
+    Only the `eval/*` fields of summary.json change (with `reevaluated_at`); its times, figure and
+    the run's metrics.jsonl and TensorBoard events stay as training left them. A run that ended
+    before writing its summary (killed after its last checkpoint) gets one, without times.
+    """
+    result = session.evaluate()
+    path = os.path.join(workdir, "summary.json")
+    summary: dict[str, Any] = {}
+    if os.path.exists(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                summary = json.load(f)
+        except (OSError, json.JSONDecodeError):
+            summary = {}  # unreadable: rebuilt below, as for a run that never wrote one
+    if not summary:
+        summary = {"experiment": name, "step": session.step, "wall_time_s": None,
+                   "steps_per_s": None, "resumed_from_step": session.step, "devices": devices,
+                   "processes": jax.process_count(),
+                   "figure": os.path.abspath(os.path.join(workdir, "figures", "final.png"))}
+    fresh = {f"eval/{k}": v for k, v in result.metrics.items()}
+    kept = [(k, v) for k, v in summary.items() if not k.startswith("eval/")]
+    at = next((i for i, k in enumerate(summary) if k.startswith("eval/")), 2)
+    summary = dict(kept[:at] + list(fresh.items()) + kept[at:])  # eval/* where they were
+    summary["reevaluated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if is_main_process():
+        if not os.path.exists(summary["figure"]):
+            os.makedirs(os.path.dirname(summary["figure"]), exist_ok=True)
+            result.draw(summary["figure"], f"{name}, step {session.step}")
+        write_text_atomically(path, json.dumps(jsonable(summary), indent=2))
+    return summary
+
+
 def _write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
                          records: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     """Curves, the final figure and summary.json (process 0 only)."""
-    plot_curves(records, os.path.join(workdir, "figures", "curves.png"))
+    plot_curves(records, os.path.join(workdir, "figures", "curves.png"),
+                references=result.curve_references(), title=f"{name}: training curves")
     step_figure = os.path.join(workdir, "figures", f"step_{step:07d}.png")
     if not os.path.exists(step_figure):
         result.draw(step_figure, f"{name}, step {step}")

@@ -8,22 +8,32 @@ import numpy as np
 
 from ganjax import config as config_lib
 from ganjax.data import make_source, to_unit_range
-from ganjax.engine.rng import figure_key, sample_key
+from ganjax.engine.rng import eval_noise_key, figure_key, sample_key
 from ganjax.outputs.figures import ToyPanel, plot_image_grid, plot_toy
-from ganjax.engine.generation import make_sampler
+from ganjax.engine.generation import make_fixed_latent_sampler, make_sampler
 from ganjax.run.reopen import Run
 
 FORMATS = (".npy", ".png")
 
 
+NOISES = ("sample", "training")
+
+
 def generate(run: Run, num: int, seed: int, use_ema: bool = True,
-             batch_size: int = 1000) -> np.ndarray:
+             batch_size: int = 1000, noise: str = "sample") -> np.ndarray:
     """`num` samples of the run's generator (EMA when present and wanted), in data space.
 
     Images come back as float32 [num, H, W, C] in [0, 1]; toy samples as their coordinates.
-    Batch i uses noise from fold_in(PRNGKey(seed), i), so a given seed always gives the same set.
+    noise="sample": batch i uses noise from fold_in(PRNGKey(seed), i), so a given seed always
+    gives the same set. noise="training": the fixed noise of the run's training-time
+    evaluations (`seed` unused), so that a toy run's eval reproduces its summary exactly.
     """
-    sample = make_sampler(run.gan, sample_key(seed), num, batch_size)
+    if noise not in NOISES:
+        raise ValueError(f"noise={noise!r}: must be one of {', '.join(NOISES)}")
+    if noise == "training":
+        sample = make_fixed_latent_sampler(run.gan, eval_noise_key(run.config.seed), num)
+    else:
+        sample = make_sampler(run.gan, sample_key(seed), num, batch_size)
     samples = sample(run.state.generator_params(use_ema), run.state.batch_stats["g"])
     return samples if config_lib.is_toy(run.config) else to_unit_range(samples)
 

@@ -30,6 +30,7 @@ from ganjax.engine.state import TrainState
 from ganjax.evaluation.evaluator import EvalResult
 from ganjax.parallel import data_mesh, replicate, to_host
 from ganjax.run.experiment import Experiment
+from ganjax.run.timing import RunClock, compile_seconds
 
 Metrics = dict[str, jax.Array]
 
@@ -60,6 +61,7 @@ class Session:
         self.step = state_step(self._state)
         self._runner = experiment.make_runner(self.step)
         self.first_chunk_s: float | None = None
+        self.clock = RunClock()  # seconds training and compiling (hooks add evaluation's)
 
     @property
     def state(self) -> TrainState:
@@ -83,13 +85,18 @@ class Session:
         self._state = replicate(replace_hparams(to_host(self._state), updates), self.mesh)
 
     def advance(self, num_steps: int) -> Metrics:
-        """Runs `num_steps` steps as one compiled chunk; returns their per-step metrics."""
-        start = time.perf_counter()
+        """Runs `num_steps` steps as one compiled chunk; returns their per-step metrics.
+
+        Waits for the chunk to finish, so that `clock` holds its true time (compilation apart).
+        """
+        start, compiled_before = time.perf_counter(), compile_seconds()
         self._state, metrics = self._runner.run(self._state, num_steps)
+        jax.block_until_ready(metrics)
+        wall = time.perf_counter() - start
+        self.clock.add_chunk(wall, compile_seconds() - compiled_before, num_steps)
         self.step += num_steps
         if self.first_chunk_s is None:
-            jax.block_until_ready(self._state)
-            self.first_chunk_s = time.perf_counter() - start
+            self.first_chunk_s = wall
         return metrics
 
     def evaluate(self) -> EvalResult:
