@@ -35,23 +35,25 @@ def make_class_metrics(gan: GAN, config: ml_collections.ConfigDict,
     sample = make_sampler(gan, key, num, batch_size=min(num, _GENERATE_BATCH))
     ready: dict[str, Any] = {}
 
-    def prepare() -> tuple[RealSet, dict[str, Any] | None, bool]:
+    def prepare() -> tuple[RealSet, dict[str, Any] | None]:
         if not ready:
             real = reference_set(config, num)
-            model, hit = (classifier.load_classifier(config, cache.cache_dir())
-                          if real.num_classes >= 2 else (None, False))
-            ready.update(real=real, model=model, hit=hit)
-        return ready["real"], ready["model"], ready["hit"]
+            # Whether the classifier came from the cache is left out of the records: a resumed
+            # run must log byte-identical metrics.jsonl lines.
+            model = (classifier.load_classifier(config, cache.cache_dir())[0]
+                     if real.num_classes >= 2 else None)
+            ready.update(real=real, model=model)
+        return ready["real"], ready["model"]
 
     def evaluate(params: Any, stats: Any) -> dict[str, Any]:
-        real, model, hit = prepare()
+        real, model = prepare()
         if model is None:
             return {}
         metrics = classifier.class_coverage(to_unit_range(sample(params, stats)), real, model)
         accuracy = metrics.pop("classifier_accuracy")
         protocol = {"num_generated": num, "noise": "the FID noise stream: eval key folded with "
                                                    "1, then with the batch index",
-                    "classifier": classifier.DESCRIPTION, "classifier_cached": hit,
+                    "classifier": classifier.DESCRIPTION,
                     "classifier_held_out_accuracy": accuracy,
                     "num_reference": len(real.labels), "reference_rows": real.rows,
                     "class_kl": "KL(generated || real) label histograms, nats"}
