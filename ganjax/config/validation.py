@@ -134,13 +134,17 @@ def _check_eval(c: ConfigDict) -> None:
     require(is_toy(c) or c.eval.grid_size >= 1, "eval.grid_size", "must be >= 1", c)
 
 
+def wandb_enabled(config: ConfigDict) -> bool:
+    """Whether `config` asks for W&B logging (a project, and a mode other than disabled)."""
+    return bool(config.train.wandb_project) and config.train.wandb_mode != "disabled"
+
+
 def check_installed(config: ConfigDict) -> None:
     """Raises ConfigError when `config` needs an optional package that is not installed.
 
     Training calls it before touching its workdir; `validate` does not, so that a saved run
     which logged to W&B can be reopened and evaluated where wandb is not installed.
     """
-    t = config.train
-    if t.wandb_project and t.wandb_mode != "disabled" and importlib.util.find_spec("wandb") is None:
-        raise ConfigError(f"config.train.wandb_project={t.wandb_project!r} is set but wandb is not "
-                          f"installed: pip install 'ganjax[wandb]'")
+    if wandb_enabled(config) and importlib.util.find_spec("wandb") is None:
+        raise ConfigError(f"config.train.wandb_project={config.train.wandb_project!r} is set but "
+                          f"wandb is not installed: pip install 'ganjax[wandb]'")

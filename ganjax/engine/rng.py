@@ -59,6 +59,10 @@ def eval_reference_key(seed: int) -> jax.Array:
     return jax.random.fold_in(eval_key(seed), 1)
 
 
+# The noise of the scored sample set of training-time evals (FID/KID/IS, class coverage).
+EVAL_SET_NOISE = "eval key folded with 1, then with the batch index"
+
+
 def describe_noise(noise: str, seed: int, num: int) -> str:
     """Which latent draws made a set of samples, in words for records: "training" (the run's
     fixed training-time eval noise, `seed` = the run's seed) or "sample" (`seed` = --seed)."""

@@ -24,10 +24,16 @@ from ganjax.evaluation.training_fid import make_fid_metrics
 from ganjax.outputs.figures import (Reference, ToyPanel, plot_image_grid, plot_toy,
                                     toy_curve_references)
 from ganjax.engine.algorithm import GANAlgorithm
+from ganjax.data import to_unit_range
+from ganjax.engine.gan import GAN
+from ganjax.engine.generation import make_sampler
 from ganjax.engine.rng import describe_noise, eval_noise_key, eval_reference_key
+from ganjax.evaluation.reference import RealSet, reference_set
 from ganjax.parallel import to_host
 from ganjax.engine.state import TrainState
 
+# The scored sample set (FID, class coverage) is generated this many at a time.
+_GENERATE_BATCH = 500
 # D's probability is drawn on this many points per axis (2-D) or along the line (1-D).
 _CURVE_POINTS = 400
 _SURFACE_POINTS = 120
@@ -164,21 +170,39 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
     return run
 
 
+def scored_sample_set(gan: GAN, config: ml_collections.ConfigDict
+                      ) -> Callable[[Any, Any], tuple[np.ndarray, RealSet]]:
+    """`(g_params, g_batch_stats) -> (samples in [0, 1], real set)`: the `eval.num_samples`
+    samples every scored training-time metric shares (FID/KID/IS and class coverage: generated
+    once per eval, from the fixed EVAL_SET_NOISE stream) and as many real images, read once."""
+    num = config.eval.num_samples
+    sample = make_sampler(gan, eval_reference_key(config.seed), num,
+                          batch_size=min(num, _GENERATE_BATCH))
+    reference: list[RealSet] = []
+
+    def draw(params: Any, stats: Any) -> tuple[np.ndarray, RealSet]:
+        if not reference:
+            reference.append(reference_set(config, num))
+        return to_unit_range(sample(params, stats)), reference[0]
+
+    return draw
+
+
 def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
                          config: ml_collections.ConfigDict) -> Callable[[TrainState], ImageEvalResult]:
     """Samples from fixed noise for the PNG grid, and D's mean probability on real images.
 
     With `eval.fid_weights` set, also FID, KID and IS of `eval.num_samples` samples and their
-    protocol (`training_fid`); `ganjax eval` computes the full set after training.
+    protocol (`training_fid`); with `eval.class_metrics` and a labelled dataset, their class
+    coverage (`training_classes`), on the same samples. `ganjax eval` computes the full set
+    after training.
     """
     gan = algorithm.gan
     latent = gan.sample_latent(eval_noise_key(config.seed), config.eval.grid_size)
     real = jnp.asarray(real)
-    fid_metrics = class_metrics = None
-    if config.eval.fid_weights:
-        fid_metrics = make_fid_metrics(gan, config, eval_reference_key(config.seed))
-    if config.eval.class_metrics:
-        class_metrics = make_class_metrics(gan, config, eval_reference_key(config.seed))
+    fid_metrics = make_fid_metrics(config) if config.eval.fid_weights else None
+    class_metrics = make_class_metrics(config) if config.eval.class_metrics else None
+    scored = scored_sample_set(gan, config) if fid_metrics or class_metrics else None
 
     @jax.jit
     def evaluate(g_params, state):
@@ -199,11 +223,12 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
                                 "reference_source": config.data.source,
                                 "metrics": "mean sigmoid(D) on the first real batch and on "
                                            "the samples of the grid"}}
-        if fid_metrics is not None:
-            metrics.update(fid_metrics(g_params, state.batch_stats["g"],
-                                       state.uses_ema(config.eval.use_ema)))
-        if class_metrics is not None:
-            metrics.update(class_metrics(g_params, state.batch_stats["g"]))
+        if scored is not None:
+            images, real_set = scored(g_params, state.batch_stats["g"])
+            if fid_metrics is not None:
+                metrics.update(fid_metrics(images, real_set, state.uses_ema(config.eval.use_ema)))
+            if class_metrics is not None:
+                metrics.update(class_metrics(images, real_set))
         return ImageEvalResult(metrics, samples)
 
     return run

@@ -14,45 +14,31 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-import jax
 import ml_collections
+import numpy as np
 
-from ganjax.data import to_unit_range
-from ganjax.engine.gan import GAN
-from ganjax.engine.generation import make_sampler
+from ganjax.engine.rng import EVAL_SET_NOISE
 from ganjax.evaluation import cache, classifier
-from ganjax.evaluation.reference import RealSet, reference_set
-
-_GENERATE_BATCH = 500
+from ganjax.evaluation.reference import RealSet
 
 
-def make_class_metrics(gan: GAN, config: ml_collections.ConfigDict,
-                       key: jax.Array) -> Callable[[Any, Any], dict[str, Any]]:
-    """`(g_params, g_batch_stats) -> {"classes_covered", "class_kl", "protocol"}`, or {} for an
-    unlabelled dataset. The classifier and the real label histogram are made at the first call
-    (the classifier is fitted once per dataset and cached on disk)."""
-    num = config.eval.num_samples
-    sample = make_sampler(gan, key, num, batch_size=min(num, _GENERATE_BATCH))
+def make_class_metrics(config: ml_collections.ConfigDict
+                       ) -> Callable[[np.ndarray, RealSet], dict[str, Any]]:
+    """`(samples in [0, 1], real set) -> {"classes_covered", "class_kl", "class_protocol"}` for
+    the evaluator's scored sample set, or {} for an unlabelled dataset. The classifier is loaded
+    at the first call (fitted once per dataset and cached on disk)."""
     ready: dict[str, Any] = {}
 
-    def prepare() -> tuple[RealSet, dict[str, Any] | None]:
+    def evaluate(samples: np.ndarray, real: RealSet) -> dict[str, Any]:
+        if real.num_classes < 2:
+            return {}
         if not ready:
-            real = reference_set(config, num)
             # Whether the classifier came from the cache is left out of the records: a resumed
             # run must log byte-identical metrics.jsonl lines.
-            model = (classifier.load_classifier(config, cache.cache_dir())[0]
-                     if real.num_classes >= 2 else None)
-            ready.update(real=real, model=model)
-        return ready["real"], ready["model"]
-
-    def evaluate(params: Any, stats: Any) -> dict[str, Any]:
-        real, model = prepare()
-        if model is None:
-            return {}
-        metrics = classifier.class_coverage(to_unit_range(sample(params, stats)), real, model)
+            ready["model"] = classifier.load_classifier(config, cache.cache_dir())[0]
+        metrics = classifier.class_coverage(samples, real, ready["model"])
         accuracy = metrics.pop("classifier_accuracy")
-        protocol = {"num_generated": num, "noise": "the FID noise stream: eval key folded with "
-                                                   "1, then with the batch index",
+        protocol = {"num_generated": len(samples), "noise": f"the FID noise stream: {EVAL_SET_NOISE}",
                     "classifier": classifier.DESCRIPTION,
                     "classifier_held_out_accuracy": accuracy,
                     "num_reference": len(real.labels), "reference_rows": real.rows,

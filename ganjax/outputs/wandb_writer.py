@@ -18,15 +18,11 @@ from typing import Any
 
 import ml_collections
 
+from ganjax.config.validation import wandb_enabled
 from ganjax.errors import ConfigError, describe_failure
 from ganjax.outputs.writers import write_text_atomically
 
 RUN_ID_FILE = "wandb_run_id"
-
-
-def wandb_enabled(config: ml_collections.ConfigDict) -> bool:
-    """Whether `config` asks for W&B logging (a project, and a mode other than disabled)."""
-    return bool(config.train.wandb_project) and config.train.wandb_mode != "disabled"
 
 
 def run_id(workdir: str) -> str:

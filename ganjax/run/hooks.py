@@ -33,11 +33,11 @@ def next_multiple(step: int, every: int) -> int | None:
 
 
 def evaluations_between(step: int, total: int, every: int) -> int:
-    """How many evaluations a run still makes after `step`: every `every` steps and at `total`."""
+    """How many evaluations a run still makes after `step`: every `every` (>= 1) steps and at
+    `total`."""
     if step >= total:
         return 0
-    multiples = total // every - step // every if every else 0
-    return multiples + (0 if every and total % every == 0 else 1)
+    return total // every - step // every + (0 if total % every == 0 else 1)
 
 
 def stack_chunks(chunks: list[dict[str, jax.Array]]) -> dict[str, np.ndarray]:

@@ -145,11 +145,16 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
         "resumed_from_step": start_step if resume else None,
         "devices": mesh.size,
         "processes": jax.process_count(),
-        "figure": os.path.abspath(os.path.join(workdir, "figures", "final.png")),
+        "figure": final_figure(workdir),
     }
     if main:
         _write_final_outputs(workdir, name, step, result, writer.records, summary)
     return summary
+
+
+def final_figure(workdir: str) -> str:
+    """The absolute path of a run's figure to look at first (summary.json's "figure")."""
+    return os.path.abspath(os.path.join(workdir, "figures", "final.png"))
 
 
 def _evaluate_finished_run(session: Session, workdir: str, name: str,
@@ -173,7 +178,7 @@ def _evaluate_finished_run(session: Session, workdir: str, name: str,
         summary = {"experiment": name, "step": session.step, "wall_time_s": None,
                    "steps_per_s": None, "resumed_from_step": session.step, "devices": devices,
                    "processes": jax.process_count(),
-                   "figure": os.path.abspath(os.path.join(workdir, "figures", "final.png"))}
+                   "figure": final_figure(workdir)}
     fresh = {f"eval/{k}": v for k, v in result.metrics.items()}
     kept = [(k, v) for k, v in summary.items() if not k.startswith("eval/")]
     at = next((i for i, k in enumerate(summary) if k.startswith("eval/")), 2)

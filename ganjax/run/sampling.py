@@ -14,8 +14,6 @@ from ganjax.engine.generation import make_fixed_latent_sampler, make_sampler
 from ganjax.run.reopen import Run
 
 FORMATS = (".npy", ".png")
-
-
 NOISES = ("sample", "training")
 
 
