@@ -26,6 +26,7 @@ _REGISTRY: dict[str, dict[str, Any]] = {
         "mlp": "ganjax.models.mlp",
         "dcgan": "ganjax.models.dcgan",
         "sngan": "ganjax.models.sngan",
+        "gmmn": "ganjax.models.gmmn",
     },
     "loss": {
         "minimax": "ganjax.engine.losses:MINIMAX",
@@ -44,6 +45,7 @@ _REGISTRY: dict[str, dict[str, Any]] = {
     "algorithm": {
         "adversarial": "ganjax.engine.adversarial:make_adversarial",
         "generator_only": "ganjax.engine.generator_only:make_generator_only",
+        "code_matching": "ganjax.engine.code_matching:make_code_matching",
     },
     "toy": {
         "gaussian_1d": "ganjax.data.toy:gaussian_1d_from_config",

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable, Mapping, NamedTuple
 
 import jax
@@ -42,13 +43,30 @@ def with_aux(out: DOut, **outputs: Array) -> DOut:
 StepFn = Callable[[Any, Batch], tuple[Any, Metrics]]
 
 
+@dataclasses.dataclass(frozen=True)
+class Term:
+    """One summand of an objective: `fn(inputs) -> scalar` (or `(scalar, {name: diagnostic})`),
+    weighted by hparams[weight_key].
+
+    Defined here, below the models, so that a model module can give its family's terms in
+    `Networks.g_terms`/`d_terms`; `ganjax.engine.objectives` (which re-exports it) sums them.
+    """
+
+    name: str
+    fn: Callable[..., Array]
+    weight_key: str | None = None
+
+
 class Networks(NamedTuple):
     """What a model module's `build(config, data_shape)` returns.
 
     discriminator None: a generator-only model (trained by its `g_terms` alone). `d_group`: how
     many samples D folds into one judgement. `num_classes` > 0: batches and latents carry labels.
+    `code_dim` / `code_categories`: InfoGAN's continuous and categorical codes in the latent.
     `g_terms`/`d_terms`: objective terms the model family adds to the adversarial ones (ACGAN's
     class loss, InfoGAN's code loss, an MMD), with `hparam_values` for their weights.
+    `algorithm`: the registered algorithm that trains them; None = "adversarial" with a
+    discriminator, "generator_only" without.
     """
 
     generator: Any
@@ -56,6 +74,8 @@ class Networks(NamedTuple):
     d_group: int = 1
     num_classes: int = 0
     code_dim: int = 0
+    code_categories: tuple[int, ...] = ()
     g_terms: tuple = ()
     d_terms: tuple = ()
     hparam_values: Mapping[str, float] = {}
+    algorithm: str | None = None

@@ -178,7 +178,8 @@ def test_config_json_is_the_config_a_run_writes(capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["nosuch"], "no experiment named 'nosuch'; bundled experiments: dcgan_cifar10"),
+    (["nosuch"], "no experiment named 'nosuch'; bundled experiments: acgan_mnist, cgan_mnist, "
+                 "dcgan_cifar10"),
     (["ring8:nosuch"], "unknown variant 'nosuch'; known: recommended, vanilla, minimax"),
     (["dcgan_cifar10:quick"], "has no variants"),
     (["ring8", "--config.train.stepz=3"], "--config.train.stepz: unknown key"),

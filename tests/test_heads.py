@@ -2,7 +2,7 @@
 
 ProjectionD: logit(x, y) = trunk logit + <embedding[y], features>, and the trunk logit alone
 for y=None. AuxClassifierD: class_logits = features @ W + b. InfoQ: code = Dense(leaky_relu(
-Dense(features), 0.2)). ConcatConditionedG: the inner generator applied to [z, one_hot(y), c].
+Dense(features), 0.2)). ConditionedG: the inner generator applied to [z, one_hot(y), c].
 Every head wraps MLPDiscriminator and a tiny DCGANDiscriminator (resolution 8) as they are: the
 trunk's parameters sit unchanged under "trunk", and the head's outputs are built on what the
 bare trunk computes with those parameters.
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ganjax.models.dcgan import DCGANDiscriminator, DCGANGenerator
-from ganjax.models.heads import AuxClassifierD, ConcatConditionedG, InfoQ, ProjectionD
+from ganjax.models.heads import AuxClassifierD, ConditionedG, InfoQ, ProjectionD
 from ganjax.models.mlp import MLPDiscriminator, MLPGenerator
 from ganjax.types import DOut
 
@@ -213,7 +213,7 @@ def latent(n=B, z_dim=2, code_dim=0, seed=2):
 @pytest.mark.parametrize("code_dim", [0, 2])
 def test_concat_conditioned_g_is_the_inner_g_on_the_concatenation(code_dim):
     lat = latent(code_dim=code_dim)
-    g = ConcatConditionedG(inner=MLPGenerator(hidden=(6, 5), out_dim=2), num_classes=K)
+    g = ConditionedG(inner=MLPGenerator(hidden=(6, 5), out_dim=2), num_classes=K)
     params = initialize(g, lat, seed=0)["params"]
     # The inner G's first layer reads z_dim + K + code_dim inputs.
     assert np.asarray(params["inner"]["Dense_1"]["kernel"]).shape[0] == 2 + K + code_dim
@@ -232,7 +232,7 @@ def test_concat_conditioned_g_is_the_inner_g_on_the_concatenation(code_dim):
 
 def test_concat_conditioned_g_without_classes_ignores_labels():
     lat = latent()
-    g = ConcatConditionedG(inner=MLPGenerator(hidden=(6, 5), out_dim=2), num_classes=0)
+    g = ConditionedG(inner=MLPGenerator(hidden=(6, 5), out_dim=2), num_classes=0)
     params = initialize(g, lat, seed=0)["params"]
     out = call(g, {"params": params}, lat)
     close(out, mlp_g_by_hand(params["inner"], np.asarray(lat["z"])))
@@ -242,7 +242,7 @@ def test_concat_conditioned_g_without_classes_ignores_labels():
 def test_concat_conditioned_g_wraps_a_dcgan_generator_unchanged():
     lat = latent(z_dim=3)
     inner = DCGANGenerator(resolution=8, channels=1, width=4)
-    g = ConcatConditionedG(inner=inner, num_classes=K)
+    g = ConditionedG(inner=inner, num_classes=K)
     variables = initialize(g, lat, seed=0)
     concatenated = np.concatenate([lat["z"], np.eye(K, dtype=np.float32)[lat["y"]]], axis=1)
     bare = initialize(inner, {"z": concatenated}, seed=0)

@@ -299,3 +299,25 @@ def _copy_into(torch, sequential, variables, names):
             layer.weight.copy_(torch.from_numpy(np.ascontiguousarray(weight)))
             if "bias" in p:
                 layer.bias.copy_(torch.from_numpy(p["bias"]))
+
+
+def test_dcgan_dense_layers_are_the_infogan_networks_fc_layers():
+    # g_dense / d_dense add the FC hidden layer of the InfoGAN MNIST networks: G's noise goes
+    # through it (Dense, BN, ReLU) before the projection, D's features become its activations.
+    g = DCGANGenerator(resolution=8, channels=1, width=4, dense=12)
+    d = DCGANDiscriminator(resolution=8, width=4, dense=10)
+    latent = {"z": jnp.ones((3, 5))}
+    g_vars = g.init(jax.random.PRNGKey(0), latent, train=False)
+    assert g_vars["params"]["dense"]["kernel"].shape == (5, 12)
+    assert g_vars["params"]["project"]["kernel"].shape[0] == 12
+    assert g.apply(g_vars, latent, train=False).shape == (3, 8, 8, 1)
+    x = jnp.ones((3, 8, 8, 1))
+    d_vars = d.init(jax.random.PRNGKey(1), x, None, train=False)
+    out = d.apply(d_vars, x, None, train=False)
+    assert out.features.shape == (3, 10) and out.logit.shape == (3,)
+    h = np.asarray(out.features)
+    assert np.all(h >= -0.2 * np.abs(h).max() - 1e-6)  # after a LeakyReLU(0.2)
+    c = config_lib.base_config(model="dcgan")
+    c.data.source, c.data.resolution, c.model.d_dense = "digits", 8, -1
+    with pytest.raises(config_lib.ConfigError, match="model.d_dense"):
+        config_lib.validate(c)

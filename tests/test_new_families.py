@@ -8,7 +8,7 @@ checkpoint (ganjax/run/checkpoint.py) or CLI code (ganjax/cli/):
 
 1. "cond_mlp_test", a conditional toy GAN (cGAN, Mirza & Osindero 2014) on the ring of 8
    Gaussians whose labels are the mixture components (`batch["y"]`): G is
-   `ConcatConditionedG(MLPGenerator)`, D a small module written here that concatenates
+   `ConditionedG(MLPGenerator)`, D a small module written here that concatenates
    one_hot(y) to x before an MLP trunk (zeros when y is None, as evaluation probes call it).
    It must learn the conditioning: samples of label k land at mode k.
 2. "mmd_mlp_test", a generator-only toy algorithm (generative moment matching; Li et al. 2015,
@@ -36,7 +36,8 @@ from ganjax.config import base_config, is_toy, require
 from ganjax.data import make_source
 from ganjax.engine.objectives import Term
 from ganjax.errors import Interrupted
-from ganjax.models.heads import ConcatConditionedG
+from ganjax.metrics.mmd import mmd2 as library_mmd2
+from ganjax.models.heads import ConditionedG
 from ganjax.models.mlp import MLPDiscriminator, MLPGenerator
 from ganjax.run.evaluate import evaluate_run
 from ganjax.run.loop import train
@@ -79,7 +80,7 @@ class CondMLP:
     @staticmethod
     def build(c, data_shape):
         m = c.model
-        generator = ConcatConditionedG(
+        generator = ConditionedG(
             inner=MLPGenerator(hidden=tuple(m.g_hidden), out_dim=int(np.prod(data_shape))),
             num_classes=NUM_CLASSES)
         discriminator = ConcatConditionedD(MLPDiscriminator(hidden=tuple(m.d_hidden)),
@@ -92,15 +93,10 @@ class CondMLP:
 BANDWIDTHS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
-def mmd2(x, y, bandwidths=BANDWIDTHS):
-    """Biased MMD^2 of two samples [n, d], [m, d] under sum_s exp(-|a - b|^2 / (2 s^2))."""
-    x, y = x.reshape(x.shape[0], -1), y.reshape(y.shape[0], -1)
-
-    def kernel(a, b):
-        d2 = jnp.sum((a[:, None, :] - b[None, :, :]) ** 2, axis=-1)
-        return sum(jnp.exp(-d2 / (2.0 * s * s)) for s in bandwidths)
-
-    return kernel(x, x).mean() + kernel(y, y).mean() - 2.0 * kernel(x, y).mean()
+def mmd2(x, y):
+    """Biased MMD^2 of two samples [n, d], [m, d] under sum_s exp(-|a - b|^2 / (2 s^2)), from
+    the library (`ganjax.metrics.mmd`, which ganjax's own gmmn model uses too)."""
+    return library_mmd2(x, y, BANDWIDTHS)
 
 
 def mmd_loss(inputs):

@@ -1,8 +1,10 @@
 """`ganjax` command line: one module per command, shared flags.
 
 Commands: `train` (train.py), `sample` (sample.py), `eval` (eval.py), `list` (catalog.py: the
-bundled experiments and their variants) and `config` (show_config.py: an experiment's resolved
-config, every key). `train` and `config` take `--config.KEY=VALUE` overrides.
+bundled experiments and their variants), `config` (show_config.py: an experiment's resolved
+config, every key), `train-classifier` (train_classifier.py: the evaluation CNN of a
+dataset), `features` (features.py: a trained D's features under a linear classifier) and
+`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps). `train`, `config` and `train-classifier` take `--config.KEY=VALUE` overrides.
 
 JAX and the library are imported inside the commands, so that `ganjax --help` is instant and
 XLA flags can be set before JAX starts; `list` imports no JAX at all. Exit codes come from the
@@ -16,9 +18,12 @@ import sys
 
 from ganjax.cli import catalog as list_command
 from ganjax.cli import eval as eval_command
+from ganjax.cli import features as features_command
+from ganjax.cli import latent as latent_command
 from ganjax.cli import sample as sample_command
 from ganjax.cli import show_config as config_command
 from ganjax.cli import train as train_command
+from ganjax.cli import train_classifier as train_classifier_command
 from ganjax.cli.flags import split_overrides
 from ganjax.errors import (EXIT_CHECKPOINT, EXIT_CONFIG_ERROR, EXIT_DISTRIBUTED, EXIT_DIVERGED,
                            EXIT_INTERRUPTED, EXIT_WORKDIR)
@@ -37,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     eval_command.add_parser(commands)
     list_command.add_parser(commands)
     config_command.add_parser(commands)
+    train_classifier_command.add_parser(commands)
+    features_command.add_parser(commands)
+    latent_command.add_parser(commands)
     return parser
 
 
@@ -68,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         return train_command.run(args, overrides)
     if args.command == "config":
         return config_command.run(args, overrides)
+    if args.command == "train-classifier":
+        return train_classifier_command.run(args, overrides)
     if overrides:
         uses = "it lists the experiments" if args.command == "list" else \
             "it uses the run's config.json"
@@ -76,4 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         return list_command.run(args)
     if args.command == "sample":
         return sample_command.run(args)
+    if args.command == "features":
+        return features_command.run(args)
+    if args.command == "latent":
+        return latent_command.run(args)
     return eval_command.run(args)

@@ -29,3 +29,17 @@ def call_reporting(call: Callable[[], Any],
         label, code = next((label, code) for kind, label, code in also if isinstance(e, kind))
         print(f"ganjax: {label}: {e}", file=sys.stderr)
         return None, code
+
+
+def open_run(workdir: str, step: int | None = None) -> tuple[Any, int | None]:
+    """(the run saved in `workdir` at `step`, None); or one line on stderr (a bad saved config
+    is named as `<workdir>/config.json`) and (None, its exit code)."""
+    from ganjax.errors import CheckpointError, ConfigError
+    from ganjax.run.reopen import load_run
+
+    try:
+        return load_run(workdir, step), None
+    except ConfigError as e:
+        return None, report(e, prefix=f"{workdir}/config.json: ")
+    except CheckpointError as e:
+        return None, report(e)

@@ -57,6 +57,21 @@ def base_config(model: str = "mlp") -> ConfigDict:
     c.model.name = model  # a registered model: mlp (toys) | dcgan | sngan (32x32) | ...
     c.model.noise = "normal"  # normal | uniform (on [-1, 1])
     c.model.noise_dim = 2
+    # Conditioning, for any architecture (ganjax.models.conditioning): labels y in [0, K) fed to
+    # G and D. K = model.num_classes (0 = unconditional; 10 for digits and MNIST; the toy ring
+    # and grid label each point by its mixture component).
+    c.model.num_classes = 0
+    c.model.g_conditioning = "none"  # none | concat (one_hot(y) joins z) | batch_norm (per-class BN)
+    # none | concat (one_hot(y) joins D's input) | projection (Miyato & Koyama 2018) |
+    # acgan (an auxiliary classifier on D's features, Odena et al. 2017)
+    c.model.d_conditioning = "none"
+    c.model.class_loss_weight = 1.0  # ACGAN: weight of the class cross-entropy, for D and G
+    # InfoGAN (Chen et al. 2016): codes beside z, and Q (on D's features) that recovers them.
+    c.model.info_categorical = ()  # sizes of the categorical codes, e.g. (10,)
+    c.model.info_continuous = 0  # number of continuous codes, each U(-1, 1)
+    c.model.info_weight = 1.0  # lambda of the categorical codes' mutual-information bound
+    c.model.info_continuous_weight = 1.0  # lambda of the continuous codes' bound
+    c.model.info_q_hidden = 128  # width of Q's hidden layer
     # The model's own fields (widths, activations, normalisation, ...) come from its module's
     # CONFIG (ganjax.models.<name>), added by base_config(model=...).
     c.model.update(model_defaults(model))
@@ -117,6 +132,11 @@ def base_config(model: str = "mlp") -> ConfigDict:
     # eval.num_samples samples, labelled by a small classifier fitted once on the training data
     # and cached (no download; ganjax.evaluation.training_classes).
     c.eval.class_metrics = True
+    # Images with labels: every eval also classifies those samples with a small CNN trained once
+    # on the training data and cached (ganjax.evaluation.training_cnn; the first eval trains it,
+    # ~1-2 min for MNIST on 2 CPUs): conditional_accuracy (conditional G), code_accuracy
+    # (InfoGAN), classifier_fd (Frechet distance in the CNN's features) and its class histogram.
+    c.eval.cnn_metrics = False
     return c
 
 

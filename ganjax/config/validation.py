@@ -25,6 +25,8 @@ RESOLUTIONS = (8, 16, 28, 32, 64)
 NOISE = ("normal", "uniform")
 NAN_POLICIES = ("stop", "skip")
 WANDB_MODES = ("online", "offline", "disabled")
+G_CONDITIONING = ("none", "concat", "batch_norm")
+D_CONDITIONING = ("none", "concat", "projection", "acgan")
 WANDB_FORBIDDEN = '/\\#?%:'  # characters W&B refuses in project and entity names
 
 
@@ -58,6 +60,7 @@ def validate(config: ConfigDict) -> ConfigDict:
     require(c.penalty.name in registry.names("penalty"), "penalty.name",
             one_of(registry.names("penalty")), c)
     require(c.penalty.weight >= 0, "penalty.weight", "must be >= 0", c)
+    _check_conditioning(c)
     _check_optim(c)
     _check_train(c)
     _check_eval(c)
@@ -81,6 +84,44 @@ def _check_data(c: ConfigDict) -> None:
                 f"must be one of {', '.join(map(str, RESOLUTIONS))}", c)
         require(c.data.channels in (1, 3), "data.channels", "must be 1 or 3", c)
         require(c.data.fit in FITS, "data.fit", one_of(FITS), c)
+
+
+def _check_conditioning(c: ConfigDict) -> None:
+    m = c.model
+    require(isinstance(m.num_classes, int) and m.num_classes >= 0, "model.num_classes",
+            "must be an integer >= 0 (0 = unconditional)", c)
+    require(m.g_conditioning in G_CONDITIONING, "model.g_conditioning", one_of(G_CONDITIONING), c)
+    require(m.d_conditioning in D_CONDITIONING, "model.d_conditioning", one_of(D_CONDITIONING), c)
+    conditioned = m.g_conditioning != "none" or m.d_conditioning != "none"
+    if m.num_classes:
+        require(m.num_classes >= 2, "model.num_classes", "must be >= 2 for a conditional model", c)
+        require(m.g_conditioning != "none", "model.g_conditioning",
+                f"model.num_classes={m.num_classes} needs a conditional generator: concat or "
+                f"batch_norm", c)
+        require(m.d_conditioning != "none", "model.d_conditioning",
+                f"model.num_classes={m.num_classes} needs a conditional discriminator: concat, "
+                f"projection or acgan", c)
+        if is_toy(c):
+            require(c.data.source in ("ring", "grid") and m.num_classes == c.data.num_modes,
+                    "model.num_classes", f"a conditional toy model is conditioned on the mixture "
+                    f"components: use data.source=ring or grid with model.num_classes = "
+                    f"data.num_modes", c)
+    else:
+        require(not conditioned, "model.num_classes",
+                "must be >= 2 (the number of labels) when g_/d_conditioning is set", c)
+    require(m.class_loss_weight >= 0, "model.class_loss_weight", "must be >= 0", c)
+    categories = m.info_categorical
+    require(isinstance(categories, tuple) and all(isinstance(k, int) and k >= 2
+                                                  for k in categories),
+            "model.info_categorical", "must be a tuple of code sizes >= 2, e.g. (10,)", c)
+    require(isinstance(m.info_continuous, int) and m.info_continuous >= 0,
+            "model.info_continuous", "must be an integer >= 0", c)
+    for key in ("info_weight", "info_continuous_weight"):
+        require(m[key] >= 0, f"model.{key}", "must be >= 0", c)
+    require(m.info_q_hidden >= 1, "model.info_q_hidden", "must be >= 1", c)
+    if conditioned or categories or m.info_continuous:
+        require(m.get("d_group", 1) == 1, "model.d_group",
+                "conditional and InfoGAN models need a per-sample D (model.d_group=1)", c)
 
 
 def _check_optim(c: ConfigDict) -> None:

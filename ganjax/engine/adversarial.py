@@ -105,10 +105,11 @@ def make_train_step(gan: GAN) -> StepFn:
 
 
 def make_probe(gan: GAN):
-    """state, x -> {"d_prob": sigmoid(D(x))} (no labels: an unconditional view of D)."""
+    """state, x, y=None -> {"d_prob": sigmoid(D(x, y))}; a conditional D judges x with labels
+    y (without them, its unconditional view: see `ganjax.models.heads`)."""
 
-    def probe(state: TrainState, x: Array) -> dict[str, Array]:
-        out, _ = gan.discriminate(state.params["d"], state.batch_stats["d"], x, None, train=False)
+    def probe(state: TrainState, x: Array, y: Array | None = None) -> dict[str, Array]:
+        out, _ = gan.discriminate(state.params["d"], state.batch_stats["d"], x, y, train=False)
         return {"d_prob": jax.nn.sigmoid(out.logit)}
 
     return probe

@@ -26,20 +26,21 @@ from ganjax.types import Array, Batch, Metrics, StepFn
 class GANAlgorithm:
     """A training scheme for a GAN: its first state and its pure step.
 
-    `probe(state, x) -> {name: [N] array}` gives per-example diagnostics that evaluation may
-    show, e.g. {"d_prob": sigmoid(D(x))} for an adversarial algorithm; {} when there are none.
+    `probe(state, x, y=None) -> {name: [N] array}` gives per-example diagnostics that evaluation
+    may show, e.g. {"d_prob": sigmoid(D(x, y))} for an adversarial algorithm (y: the labels of
+    a conditional model's examples); {} when there are none.
     """
 
     name: str
     gan: GAN
     init: Callable[[Array], TrainState]
     step: StepFn
-    probe: Callable[[TrainState, Array], dict[str, Array]]
+    probe: Callable[..., dict[str, Array]]
 
 
-def no_probe(state: TrainState, x: Array) -> dict[str, Array]:
+def no_probe(state: TrainState, x: Array, y: Array | None = None) -> dict[str, Array]:
     """Diagnostics of an algorithm without a critic: none."""
-    del state, x
+    del state, x, y
     return {}
 
 

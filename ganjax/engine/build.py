@@ -2,8 +2,9 @@
 
 The model module gives the networks and any terms its family adds; the config's loss and
 penalty give the adversarial terms; `ganjax.engine.hparams.read` gives the starting values of
-every numeric hyperparameter those pieces read. The algorithm follows from the networks: with a
-discriminator, "adversarial"; without one, "generator_only".
+every numeric hyperparameter those pieces read. The algorithm follows from the networks: the one
+`Networks.algorithm` names, else with a discriminator "adversarial", without one
+"generator_only".
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import ml_collections
 from ganjax import registry
 from ganjax.engine.algorithm import GANAlgorithm, build_algorithm
 from ganjax.engine.gan import GAN
+from ganjax.engine.head_terms import head_terms
 from ganjax.engine.hparams import read
 from ganjax.engine.latent import LatentSpec
 from ganjax.engine.objectives import adversarial_terms, penalty_term
@@ -26,8 +28,14 @@ _OPTIM_KEYS = ("optim.b1", "optim.b2", "optim.momentum")
 
 
 def build_gan(config: ml_collections.ConfigDict, data_shape: tuple[int, ...]) -> GAN:
-    """The GAN that `config` (validated) describes, for data examples of shape `data_shape`."""
-    return gan_from_networks(config, build_networks(config, data_shape), data_shape)
+    """The GAN that `config` (validated) describes, for data examples of shape `data_shape`:
+    the model's networks in the config's heads, plus the heads' terms (ACGAN, InfoGAN)."""
+    nets = build_networks(config, data_shape)
+    g_terms, d_terms, keys = head_terms(config)
+    nets = nets._replace(g_terms=tuple(nets.g_terms) + g_terms,
+                         d_terms=tuple(nets.d_terms) + d_terms,
+                         hparam_values={**nets.hparam_values, **read(config, keys)})
+    return gan_from_networks(config, nets, data_shape)
 
 
 def gan_from_networks(config: ml_collections.ConfigDict, nets: Networks,
@@ -52,14 +60,15 @@ def gan_from_networks(config: ml_collections.ConfigDict, nets: Networks,
         generator=nets.generator,
         discriminator=nets.discriminator,
         latent=LatentSpec(config.model.noise_dim, config.model.noise, nets.num_classes,
-                          nets.code_dim),
+                          nets.code_dim, tuple(nets.code_categories)),
         data_shape=tuple(data_shape),
         g_optimizer=g_opt,
         d_optimizer=d_opt,
         g_terms=g_terms,
         d_terms=d_terms,
         hparam_values={**read(config, keys), **nets.hparam_values},
-        algorithm="adversarial" if nets.discriminator is not None else "generator_only",
+        algorithm=nets.algorithm or ("adversarial" if nets.discriminator is not None
+                                     else "generator_only"),
         ema=config.optim.ema_decay > 0,
         d_weight_clip=nets.discriminator is not None and config.optim.d_weight_clip > 0,
         d_group=nets.d_group,

@@ -46,9 +46,10 @@ class GAN:
     d_group: int = 1
     num_classes: int = 0  # > 0: batches carry labels "y" in [0, num_classes)
 
-    def sample_latent(self, rng: Array, n: int, labels: Array | None = None) -> Latent:
+    def sample_latent(self, rng: Array, n: int, labels: Array | None = None,
+                      codes: Array | None = None) -> Latent:
         """The generator's input for n samples (see `LatentSpec.sample`)."""
-        return self.latent.sample(rng, n, labels)
+        return self.latent.sample(rng, n, labels, codes)
 
     def generate(self, params: PyTree, batch_stats: PyTree, latent: Latent,
                  train: bool) -> tuple[Array, PyTree]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ganjax.engine.gan import GAN
@@ -14,17 +15,28 @@ from ganjax.parallel import to_host
 SamplesFn = Callable[[Any, Any], np.ndarray]
 
 
-def make_sampler(gan: GAN, key: jax.Array, num: int, batch_size: int) -> SamplesFn:
+def make_sampler(gan: GAN, key: jax.Array, num: int, batch_size: int,
+                 labels: Sequence[int] | None = None,
+                 codes: Sequence[int] | None = None) -> SamplesFn:
     """`(g_params, g_batch_stats) -> float32 [num, ...]` in the generator's output range.
 
     Batch i draws its latent from fold_in(key, i) (labels uniform for a conditional G), so the
     first samples of a larger `num` are those of a smaller one; one program is compiled for all
-    batches and all parameters.
+    batches and all parameters. `labels` fixes the classes: sample j gets labels[j % len]
+    (`cycled`); `codes` fixes InfoGAN's first categorical code the same way.
     """
+    fixed_labels = _cycled_array(labels, num, batch_size, gan.latent.num_classes, "labels")
+    fixed_codes = _cycled_array(codes, num, batch_size,
+                                (gan.latent.code_categories or (0,))[0], "codes")
 
     @jax.jit
     def generate(params, stats, i):
         latent = gan.sample_latent(batch_key(key, i), batch_size)
+        rows = i * batch_size + jnp.arange(batch_size)
+        if fixed_labels is not None:
+            latent["y"] = fixed_labels[rows]
+        if fixed_codes is not None:
+            latent["c_cat"] = latent["c_cat"].at[:, 0].set(fixed_codes[rows])
         return gan.generate(params, stats, latent, train=False)[0]
 
     def sample(params: Any, stats: Any) -> np.ndarray:
@@ -32,6 +44,26 @@ def make_sampler(gan: GAN, key: jax.Array, num: int, batch_size: int) -> Samples
         return np.concatenate(parts)[:num].astype(np.float32)
 
     return sample
+
+
+def cycled(values: Sequence[int], num: int) -> np.ndarray:
+    """int32 [num]: values[j % len(values)] for j < num (what `ganjax sample --labels` gives)."""
+    values = np.asarray(list(values), np.int32)
+    return values[np.arange(num) % len(values)]
+
+
+def _cycled_array(values: Sequence[int] | None, num: int, batch_size: int, size: int,
+                  what: str) -> jax.Array | None:
+    """`cycled(values)` padded to whole batches, checked against the latent's `size` values."""
+    if values is None:
+        return None
+    if not size:
+        raise ValueError(f"{what}: this generator takes no "
+                         f"{'class labels' if what == 'labels' else 'categorical codes'}")
+    values = list(values)
+    if not values or min(values) < 0 or max(values) >= size:
+        raise ValueError(f"{what} {values}: each must be in [0, {size - 1}]")
+    return jnp.asarray(cycled(values, -(-num // batch_size) * batch_size))
 
 
 def make_fixed_latent_sampler(gan: GAN, key: jax.Array, num: int) -> SamplesFn:

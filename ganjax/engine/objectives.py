@@ -10,18 +10,19 @@ The five adversarial losses (`ganjax.engine.losses`) and the gradient penalties
 (`ganjax.engine.penalties`) keep their closed-form signatures and become terms through
 `adversarial_terms` and `penalty_term`; a new family (ACGAN's class loss, InfoGAN's mutual
 information, an MMD between batches) adds a term without touching the update code.
+`Term` itself is defined in `ganjax.types` (a model module gives its family's terms in
+`Networks`, below the engine) and re-exported here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Callable, NamedTuple, Sequence
 
 import jax
 
 from ganjax.engine.losses import GANLoss
 from ganjax.engine.penalties import Penalty
-from ganjax.types import Array, Batch, DOut, HParams, Latent, Metrics
+from ganjax.types import Array, Batch, DOut, HParams, Latent, Metrics, Term
 
 
 class DInputs(NamedTuple):
@@ -45,21 +46,19 @@ class GInputs(NamedTuple):
     latent: Latent
 
 
-@dataclasses.dataclass(frozen=True)
-class Term:
-    """One summand of an objective: `fn(inputs) -> scalar`, weighted by hparams[weight_key]."""
-
-    name: str
-    fn: Callable[..., Array]
-    weight_key: str | None = None
-
-
 def total(terms: Sequence[Term], inputs: DInputs | GInputs, hparams: HParams,
           player: str) -> tuple[Array, Metrics]:
-    """(sum of weighted terms, {"<player>_<name>": unweighted value}), summed in list order."""
+    """(sum of weighted terms, {"<player>_<name>": unweighted value}), summed in list order.
+
+    A term may return (value, {name: diagnostic}); its diagnostics are logged beside it as
+    "<player>_<name>" (e.g. InfoGAN's bound itself next to the term that maximises it).
+    """
     loss, metrics = None, {}
     for term in terms:
         value = term.fn(inputs)
+        if isinstance(value, tuple):
+            value, diagnostics = value
+            metrics.update({f"{player}_{k}": v for k, v in diagnostics.items()})
         metrics[f"{player}_{term.name}"] = value
         weighted = value if term.weight_key is None else hparams[term.weight_key] * value
         loss = weighted if loss is None else loss + weighted

@@ -20,6 +20,7 @@ import ganjax
 from ganjax.data.toy import GaussianMixture
 from ganjax.evaluation.toy import mode_coverage, sample_moments
 from ganjax.evaluation.training_classes import make_class_metrics
+from ganjax.evaluation.training_cnn import make_cnn_metrics, requested_classes
 from ganjax.evaluation.training_fid import make_fid_metrics
 from ganjax.outputs.figures import (Reference, ToyPanel, plot_image_grid, plot_toy,
                                     toy_curve_references)
@@ -139,9 +140,10 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
     @jax.jit
     def evaluate(g_params, state):
         latent = gan.sample_latent(eval_noise_key(config.seed), n)
-        real = source.sample(eval_reference_key(config.seed), n_groups * group)
+        real, labels = source.sample_labeled(eval_reference_key(config.seed), n_groups * group)
         fake, _ = gan.generate(g_params, state.batch_stats["g"], latent, train=False)
-        on_data = algorithm.probe(state, real).get("d_prob")
+        # A conditional D judges the data with its mixture components as labels.
+        on_data = algorithm.probe(state, real, labels if gan.num_classes else None).get("d_prob")
         d_prob = None
         if grid is not None and on_data is not None:
             d_prob = algorithm.probe(state, jnp.asarray(grid, jnp.float32))["d_prob"]
@@ -173,11 +175,14 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
 def scored_sample_set(gan: GAN, config: ml_collections.ConfigDict
                       ) -> Callable[[Any, Any], tuple[np.ndarray, RealSet]]:
     """`(g_params, g_batch_stats) -> (samples in [0, 1], real set)`: the `eval.num_samples`
-    samples every scored training-time metric shares (FID/KID/IS and class coverage: generated
-    once per eval, from the fixed EVAL_SET_NOISE stream) and as many real images, read once."""
+    samples every scored training-time metric shares (FID/KID/IS, class coverage and the CNN's
+    judgement: generated once per eval, from the fixed EVAL_SET_NOISE stream; a conditional G's
+    labels and InfoGAN's first code cycle through their values) and as many real images, read
+    once."""
     num = config.eval.num_samples
+    labels, codes = requested_classes(gan.latent)
     sample = make_sampler(gan, eval_reference_key(config.seed), num,
-                          batch_size=min(num, _GENERATE_BATCH))
+                          batch_size=min(num, _GENERATE_BATCH), labels=labels, codes=codes)
     reference: list[RealSet] = []
 
     def draw(params: Any, stats: Any) -> tuple[np.ndarray, RealSet]:
@@ -188,27 +193,50 @@ def scored_sample_set(gan: GAN, config: ml_collections.ConfigDict
     return draw
 
 
+def grid_latent(gan: GAN, key: jax.Array, n: int) -> dict[str, jax.Array]:
+    """The latent of the sample grid: for a conditional G row r shows class r % K, for InfoGAN
+    row r shows value r % K of the first categorical code (the grid is ceil(sqrt(n)) wide)."""
+    columns = int(np.ceil(np.sqrt(n)))
+    rows = np.arange(n) // columns
+    spec = gan.latent
+    labels = rows % spec.num_classes if spec.num_classes else None
+    codes = None
+    if spec.code_categories:
+        codes = np.zeros((n, len(spec.code_categories)), np.int32)
+        codes[:, 0] = rows % spec.code_categories[0]
+        if len(spec.code_categories) > 1:  # the other codes stay as random as the noise
+            codes[:, 1:] = np.asarray(gan.sample_latent(key, n)["c_cat"])[:, 1:]
+    return gan.sample_latent(key, n, labels, codes)
+
+
 def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
-                         config: ml_collections.ConfigDict) -> Callable[[TrainState], ImageEvalResult]:
+                         config: ml_collections.ConfigDict, real_labels: np.ndarray | None = None
+                         ) -> Callable[[TrainState], ImageEvalResult]:
     """Samples from fixed noise for the PNG grid, and D's mean probability on real images.
 
     With `eval.fid_weights` set, also FID, KID and IS of `eval.num_samples` samples and their
     protocol (`training_fid`); with `eval.class_metrics` and a labelled dataset, their class
-    coverage (`training_classes`), on the same samples. `ganjax eval` computes the full set
+    coverage (`training_classes`), and with `eval.cnn_metrics` the evaluation CNN's judgement
+    (`training_cnn`: conditional / code accuracy, classifier-feature FD), on the same samples. `ganjax eval` computes the full set
     after training.
     """
     gan = algorithm.gan
-    latent = gan.sample_latent(eval_noise_key(config.seed), config.eval.grid_size)
+    latent = grid_latent(gan, eval_noise_key(config.seed), config.eval.grid_size)
     real = jnp.asarray(real)
+    # A conditional D judges real images with their labels and samples with theirs.
+    real_y = jnp.asarray(real_labels) if gan.num_classes and real_labels is not None else None
+    fake_y = latent.get("y") if gan.num_classes else None
     fid_metrics = make_fid_metrics(config) if config.eval.fid_weights else None
     class_metrics = make_class_metrics(config) if config.eval.class_metrics else None
-    scored = scored_sample_set(gan, config) if fid_metrics or class_metrics else None
+    cnn_metrics = make_cnn_metrics(config, gan.latent) if config.eval.cnn_metrics else None
+    scored = (scored_sample_set(gan, config) if fid_metrics or class_metrics or cnn_metrics
+              else None)
 
     @jax.jit
     def evaluate(g_params, state):
         samples, _ = gan.generate(g_params, state.batch_stats["g"], latent, train=False)
-        d_real = algorithm.probe(state, real).get("d_prob")
-        d_fake = algorithm.probe(state, samples).get("d_prob")
+        d_real = algorithm.probe(state, real, real_y).get("d_prob")
+        d_fake = algorithm.probe(state, samples, fake_y).get("d_prob")
         means = {} if d_real is None else {"d_on_data": jnp.mean(d_real),
                                            "d_on_samples": jnp.mean(d_fake)}
         return samples, means
@@ -222,13 +250,17 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
                                 "num_reference": int(real.shape[0]),
                                 "reference_source": config.data.source,
                                 "metrics": "mean sigmoid(D) on the first real batch and on "
-                                           "the samples of the grid"}}
+                                           "the samples of the grid" + (
+                                               ", each with its labels" if real_y is not None
+                                               else "")}}
         if scored is not None:
             images, real_set = scored(g_params, state.batch_stats["g"])
             if fid_metrics is not None:
                 metrics.update(fid_metrics(images, real_set, state.uses_ema(config.eval.use_ema)))
             if class_metrics is not None:
                 metrics.update(class_metrics(images, real_set))
+            if cnn_metrics is not None:
+                metrics.update(cnn_metrics(images, real_set))
         return ImageEvalResult(metrics, samples)
 
     return run

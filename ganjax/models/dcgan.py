@@ -16,7 +16,8 @@ import jax.numpy as jnp
 
 from ganjax.config import is_toy, require
 from ganjax.types import DOut, Latent, Networks
-from ganjax.models.layers import Conv, ConvTranspose2x, batch_norm, maybe_spectral_norm
+from ganjax.models.layers import (Conv, ConvTranspose2x, batch_norm, generator_norm,
+                                  maybe_spectral_norm)
 
 Array = jax.Array
 
@@ -27,6 +28,11 @@ CONFIG = {
     "g_batch_norm": True,
     "d_batch_norm": True,
     "d_spectral_norm": False,
+    # A fully connected hidden layer before G's projection / after D's last conv (0 = none):
+    # the InfoGAN MNIST networks' FC-1024 layers (Chen et al. 2016, appendix). D's features
+    # (where heads attach) are then that layer's activations.
+    "g_dense": 0,
+    "d_dense": 0,
     # Convs whose gradients are again canonical-layout convs (same function and parameters as
     # flax's Conv/ConvTranspose); XLA:CPU runs autodiff's layouts 20-100x slower inside scans.
     "fast_conv": True,
@@ -46,7 +52,8 @@ class DCGANGenerator(nn.Module):
     """latent {"z": [B, noise_dim]} -> images [B, resolution, resolution, channels] in [-1, 1].
 
     dense -> base x base x (width * 2^(n-1)) -> BN, ReLU -> [up 2x, BN, ReLU] * (n-1) -> up 2x
-    to `channels` -> tanh, with n = log2(resolution / base). `fast_conv` picks
+    to `channels` -> tanh, with n = log2(resolution / base). The BatchNorms are class-conditional
+    when the latent carries one-hot labels (`ganjax.models.layers.generator_norm`). `fast_conv` picks
     ConvTranspose2x's hand-written backward pass (same function and parameters either way).
     """
 
@@ -55,18 +62,23 @@ class DCGANGenerator(nn.Module):
     width: int = 64
     batch_norm: bool = True
     fast_conv: bool = True
+    dense: int = 0  # a hidden dense layer (+ BN, ReLU) before the projection; 0 = none
 
     @nn.compact
     def __call__(self, latent: Latent, train: bool = True) -> Array:
         z = latent["z"]
         base, steps = base_grid(self.resolution)
         features = self.width * 2 ** (steps - 1)
+        if self.dense:
+            z = nn.Dense(self.dense, use_bias=not self.batch_norm, name="dense")(z)
+            z = self._norm_relu(z, train, "dense_bn", latent)
         x = nn.Dense(base * base * features, use_bias=not self.batch_norm, name="project")(z)
-        x = self._norm_relu(x.reshape(z.shape[0], base, base, features), train, "project_bn")
+        x = self._norm_relu(x.reshape(z.shape[0], base, base, features), train, "project_bn",
+                            latent)
         for i in range(steps - 1):
             features //= 2
             x = self._up(features, not self.batch_norm, f"up{i}")(x)
-            x = self._norm_relu(x, train, f"up{i}_bn")
+            x = self._norm_relu(x, train, f"up{i}_bn", latent)
         x = self._up(self.channels, True, f"up{steps - 1}")(x)
         return jnp.tanh(x)
 
@@ -74,9 +86,9 @@ class DCGANGenerator(nn.Module):
         return ConvTranspose2x(features, 4, 2, use_bias=use_bias, fast=self.fast_conv,
                                name=name)
 
-    def _norm_relu(self, x: Array, train: bool, name: str) -> Array:
+    def _norm_relu(self, x: Array, train: bool, name: str, latent: Latent) -> Array:
         if self.batch_norm:
-            x = batch_norm(train, name)(x)
+            x = generator_norm(train, name, latent)(x)
         return nn.relu(x)
 
 
@@ -96,6 +108,7 @@ class DCGANDiscriminator(nn.Module):
     batch_norm: bool = True
     spectral_norm: bool = False
     fast_conv: bool = True
+    dense: int = 0  # a hidden dense layer (+ BN, LeakyReLU) after the convs; 0 = none
 
     @nn.compact
     def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
@@ -114,6 +127,13 @@ class DCGANDiscriminator(nn.Module):
             x = nn.leaky_relu(x, 0.2)
             features *= 2
         features = x.reshape(x.shape[0], -1)
+        if self.dense:
+            hidden = maybe_spectral_norm(nn.Dense(self.dense, use_bias=not self.batch_norm,
+                                                  name="dense"), self.spectral_norm)
+            features = hidden(features, train)
+            if self.batch_norm:
+                features = batch_norm(train, "dense_bn")(features)
+            features = nn.leaky_relu(features, 0.2)
         logit = maybe_spectral_norm(nn.Dense(1, name="logit"), self.spectral_norm)
         return DOut(logit(features, train)[:, 0], features)
 
@@ -131,6 +151,11 @@ def check(c) -> None:
     check_image_model(c)
     require(c.penalty.name == "none" or not c.model.d_batch_norm, "penalty.name",
             "gradient penalties need per-sample D outputs; set model.d_batch_norm=false", c)
+    for key in ("g_dense", "d_dense"):
+        require(isinstance(c.model[key], int) and c.model[key] >= 0, f"model.{key}",
+                "must be an integer >= 0 (0 = no dense hidden layer)", c)
+    require(c.model.g_conditioning != "batch_norm" or c.model.g_batch_norm,
+            "model.g_conditioning", "batch_norm needs model.g_batch_norm=true (or use concat)", c)
 
 
 def build(config, data_shape: tuple[int, ...]) -> Networks:
@@ -138,7 +163,7 @@ def build(config, data_shape: tuple[int, ...]) -> Networks:
     m, d = config.model, config.data
     return Networks(
         DCGANGenerator(resolution=d.resolution, channels=d.channels, width=m.width,
-                       batch_norm=m.g_batch_norm, fast_conv=m.fast_conv),
+                       batch_norm=m.g_batch_norm, fast_conv=m.fast_conv, dense=m.g_dense),
         DCGANDiscriminator(resolution=d.resolution, width=m.d_width or m.width,
                            batch_norm=m.d_batch_norm, spectral_norm=m.d_spectral_norm,
-                           fast_conv=m.fast_conv))
+                           fast_conv=m.fast_conv, dense=m.d_dense))

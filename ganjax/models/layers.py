@@ -281,6 +281,42 @@ def batch_norm(train: bool, name: str | None = None) -> BatchNorm:
     return BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5, name=name)
 
 
+# The latent key under which a class-conditional generator hands its normalisation layers the
+# one-hot labels (`ganjax.models.heads.ConditionedG` with labels_as="batch_norm").
+CLASS_ONEHOT = "class_onehot"
+
+
+class ClassConditionalBatchNorm(nn.Module):
+    """BatchNorm followed by a per-class gain and shift: BN(x) * (1 + g[y]) + b[y].
+
+    The class-conditional BatchNorm of the projection-discriminator and BigGAN generators
+    (Miyato & Koyama 2018; Brock et al. 2019): g and b are [num_classes, C] tables read by the
+    one-hot labels, initialised at zero, so an untrained layer is the plain BatchNorm.
+    """
+
+    use_running_average: bool = False
+    momentum: float = 0.9
+    epsilon: float = 1e-5
+
+    @nn.compact
+    def __call__(self, x: Array, class_onehot: Array) -> Array:
+        c = x.shape[-1]
+        y = BatchNorm(self.use_running_average, self.momentum, self.epsilon, name="bn")(x)
+        table = lambda name: nn.Dense(c, use_bias=False, kernel_init=nn.initializers.zeros,  # noqa: E731
+                                      name=name)(class_onehot)
+        shape = (x.shape[0],) + (1,) * (x.ndim - 2) + (c,)
+        return y * (1.0 + table("class_gain").reshape(shape)) + table("class_shift").reshape(shape)
+
+
+def generator_norm(train: bool, name: str, latent) -> Callable[[Array], Array]:
+    """A generator's BatchNorm: class-conditional when the latent carries one-hot labels under
+    CLASS_ONEHOT (the conditioning wrapper decides, not the architecture), plain otherwise."""
+    if CLASS_ONEHOT in latent:
+        layer = ClassConditionalBatchNorm(not train, 0.9, 1e-5, name=name)
+        return lambda x: layer(x, latent[CLASS_ONEHOT])
+    return batch_norm(train, name)
+
+
 def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> Callable[[Array, bool], Array]:
     """`layer` as a function of (x, train), spectrally normalised (Miyato et al. 2018) if asked.
 

@@ -110,6 +110,8 @@ def check(c) -> None:
             "model.d_group_features", "sorted/moments need model.d_group >= 2", c)
     require(c.penalty.name == "none" or c.model.d_group == 1, "penalty.name",
             "gradient penalties need a per-sample D (model.d_group=1)", c)
+    require(c.model.g_conditioning != "batch_norm", "model.g_conditioning",
+            "the MLP generator has no BatchNorm to condition; use concat", c)
 
 
 def build(config, data_shape: tuple[int, ...]) -> Networks:

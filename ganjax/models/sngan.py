@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from ganjax.config import require
 from ganjax.types import DOut, Latent, Networks
 from ganjax.models.dcgan import base_grid, check_image_model
-from ganjax.models.layers import (Conv, avg_pool2, batch_norm, maybe_spectral_norm,
+from ganjax.models.layers import (Conv, avg_pool2, generator_norm, maybe_spectral_norm,
                                   upsample_nearest)
 
 Array = jax.Array
@@ -31,16 +31,20 @@ CONFIG = {
 
 
 class UpResBlock(nn.Module):
-    """BN, ReLU, 2x nearest upsample, 3x3 conv, BN, ReLU, 3x3 conv; plus upsample, 1x1 conv."""
+    """BN, ReLU, 2x nearest upsample, 3x3 conv, BN, ReLU, 3x3 conv; plus upsample, 1x1 conv.
+
+    The BatchNorms are class-conditional when `latent` carries one-hot labels.
+    """
 
     features: int
     fast: bool = True
 
     @nn.compact
-    def __call__(self, x: Array, train: bool = True) -> Array:
-        h = upsample_nearest(nn.relu(batch_norm(train, "bn0")(x)))
+    def __call__(self, x: Array, train: bool = True, latent: Latent | None = None) -> Array:
+        latent = latent or {}
+        h = upsample_nearest(nn.relu(generator_norm(train, "bn0", latent)(x)))
         h = Conv(self.features, 3, use_bias=False, fast=self.fast, name="conv0")(h)
-        h = nn.relu(batch_norm(train, "bn1")(h))
+        h = nn.relu(generator_norm(train, "bn1", latent)(h))
         h = Conv(self.features, 3, fast=self.fast, name="conv1")(h)
         return h + Conv(self.features, 1, fast=self.fast, name="shortcut")(upsample_nearest(x))
 
@@ -92,8 +96,8 @@ class SNGANGenerator(nn.Module):
         x = nn.Dense(base * base * self.width, name="project")(z)
         x = x.reshape(z.shape[0], base, base, self.width)
         for i in range(steps):
-            x = UpResBlock(self.width, self.fast, name=f"block{i}")(x, train)
-        x = nn.relu(batch_norm(train, "out_bn")(x))
+            x = UpResBlock(self.width, self.fast, name=f"block{i}")(x, train, latent)
+        x = nn.relu(generator_norm(train, "out_bn", latent)(x))
         return jnp.tanh(Conv(self.channels, 3, fast=self.fast, name="out")(x))
 
 

@@ -63,6 +63,7 @@ def build_experiment(config: ml_collections.ConfigDict, mesh: Mesh | None = None
         algorithm = build(config, example_shape(config))
         step = build_step(algorithm, config)
         make_runner = lambda start: HostFedRunner(step, sampler, mesh, start)  # noqa: E731
-        evaluate = make_image_evaluator(algorithm, sampler.global_view().batch(0)["x"][0], config)
+        first = sampler.global_view().batch(0)
+        evaluate = make_image_evaluator(algorithm, first["x"][0], config, first["y"][0])
     return Experiment(config, algorithm, initial_state(algorithm, config.seed), make_runner,
                       evaluate)

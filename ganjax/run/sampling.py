@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Sequence
 
 import numpy as np
 
@@ -18,20 +19,28 @@ NOISES = ("sample", "training")
 
 
 def generate(run: Run, num: int, seed: int, use_ema: bool = True,
-             batch_size: int = 1000, noise: str = "sample") -> np.ndarray:
+             batch_size: int = 1000, noise: str = "sample",
+             labels: Sequence[int] | None = None,
+             codes: Sequence[int] | None = None) -> np.ndarray:
     """`num` samples of the run's generator (EMA when present and wanted), in data space.
 
     Images come back as float32 [num, H, W, C] in [0, 1]; toy samples as their coordinates.
     noise="sample": batch i uses noise from fold_in(PRNGKey(seed), i), so a given seed always
     gives the same set. noise="training": the fixed noise of the run's training-time
     evaluations (`seed` unused), so that a toy run's eval reproduces its summary exactly.
+    `labels` / `codes` (noise="sample" only): sample j gets class labels[j % len(labels)] /
+    first categorical code codes[j % len(codes)] (`ganjax.engine.generation.cycled`).
     """
     if noise not in NOISES:
         raise ValueError(f"noise={noise!r}: must be one of {', '.join(NOISES)}")
     if noise == "training":
+        if labels is not None or codes is not None:
+            raise ValueError("labels and codes fix the sampled latent; noise='training' uses "
+                             "the training-time eval noise as it is")
         sample = make_fixed_latent_sampler(run.gan, eval_noise_key(run.config.seed), num)
     else:
-        sample = make_sampler(run.gan, sample_key(seed), num, batch_size)
+        sample = make_sampler(run.gan, sample_key(seed), num, batch_size, labels,
+                              codes)
     samples = sample(run.state.generator_params(use_ema), run.state.batch_stats["g"])
     return samples if config_lib.is_toy(run.config) else to_unit_range(samples)
 
