@@ -7,10 +7,11 @@ differently built classifier (scikit-learn's logistic regression on pixels,
 `ganjax.evaluation.classifier`), so that the conditional accuracy does not hold for ganjax's
 own CNN only, and reads InfoGAN's final L_I from its log:
 
-  cgan, cgan_10k    experiments/cgan_mnist.py (5k, 10k steps)   conditional accuracy
+  cgan, cgan_5k     experiments/cgan_mnist.py (10k, 5k steps)   conditional accuracy
   projection        experiments/cgan_mnist.py:projection        conditional accuracy
   projection_cbn    the same with class-conditional BN in G     conditional accuracy
-  acgan             experiments/acgan_mnist.py                  conditional accuracy
+  acgan             experiments/acgan_mnist.py (D's classifier on real digits only)
+  acgan_paper       experiments/acgan_mnist.py:paper (and on generated ones)
   infogan           experiments/infogan_mnist.py                code-to-class accuracy, L_I
   gmmn, gmmn_ae     experiments/gmmn_mnist.py (pixels, :ae)     classifier-feature FD
   dcgan             experiments/dcgan_mnist.py                  classifier-feature FD (reference)
@@ -39,12 +40,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # name: (experiment, what the judge fixes, extra overrides)
 RUNS = {
     "cgan": ("experiments/cgan_mnist.py", "labels", []),
-    "cgan_10k": ("experiments/cgan_mnist.py", "labels",
-                 ["--config.train.steps=10000", "--config.train.eval_every=2500"]),
+    "cgan_5k": ("experiments/cgan_mnist.py", "labels",
+                ["--config.train.steps=5000", "--config.train.eval_every=1250"]),
     "projection": ("experiments/cgan_mnist.py:projection", "labels", []),
     "projection_cbn": ("experiments/cgan_mnist.py:projection", "labels",
                        ["--config.model.g_conditioning=batch_norm"]),
     "acgan": ("experiments/acgan_mnist.py", "labels", []),
+    "acgan_paper": ("experiments/acgan_mnist.py:paper", "labels", []),
     "infogan": ("experiments/infogan_mnist.py", "codes", []),
     "gmmn": ("experiments/gmmn_mnist.py", None, []),
     "gmmn_ae": ("experiments/gmmn_mnist.py:ae", None, []),
@@ -112,8 +114,9 @@ def judge(workdir: str, kind: str | None) -> dict[str, float]:
 def summarise(name: str, root: str, kind: str | None, seconds: float) -> dict[str, float]:
     workdir = os.path.join(root, name)
     with open(os.path.join(workdir, "config.json")) as f:
-        seed = json.load(f)["seed"]
-    row = {"wall_s": None if math.isnan(seconds) else round(seconds, 1), "seed": seed}
+        config = json.load(f)
+    row = {"wall_s": None if math.isnan(seconds) else round(seconds, 1), "seed": config["seed"],
+           "ema_decay": config["optim"]["ema_decay"]}
     if kind == "codes":
         row["mi_bound"] = last_logged(workdir, "train/g_mi_bound")
         row["ln10"] = math.log(10)
@@ -122,22 +125,27 @@ def summarise(name: str, root: str, kind: str | None, seconds: float) -> dict[st
 
 
 def markdown(rows: dict[str, dict[str, float]], source: str) -> str:
+    """The table of `rows`; the wall-time column only when the runs were trained here."""
     def cell(row, key, fmt="{:.3f}"):
         return fmt.format(row[key]) if row.get(key) is not None else ""
 
+    timed = any(row["wall_s"] is not None for row in rows.values())
+    columns = ["run", "steps", "seed", "EMA decay"] + (["wall time"] if timed else []) + [
+        "cond. acc. CNN / LogReg", "code-to-class acc. CNN / LogReg", "L_I (ln 10 = 2.303)",
+        "classifier FD"]
     lines = [f"Trained on `{source}` (the first 10,000 MNIST training digits), 2-core CPU; "
-             f"{JUDGED} samples of each final EMA generator (noise seed 1), by "
+             f"{JUDGED} samples of each final generator (EMA when kept; noise seed 1), by "
              f"`python benchmarks/model_family.py`.", "",
-             "| run | steps | seed | wall time | cond. acc. CNN / LogReg | "
-             "code-to-class acc. CNN / LogReg | L_I (ln 10 = 2.303) | classifier FD |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     for name, row in rows.items():
         pair = lambda key: (f"{row['cnn_' + key]:.3f} / {row['logreg_' + key]:.3f}"  # noqa: E731
                             if "cnn_" + key in row else "")
-        wall = "" if row["wall_s"] is None else f"{row['wall_s'] / 60:.1f} min"
-        lines.append(f"| {name} | {row['steps']} | {row['seed']} | {wall} | "
-                     f"{pair('conditional_accuracy')} | {pair('code_accuracy')} | "
-                     f"{cell(row, 'mi_bound')} | {cell(row, 'classifier_fd', '{:.1f}')} |")
+        cells = [name, str(row["steps"]), str(row["seed"]), str(row["ema_decay"])]
+        if timed:
+            cells.append("" if row["wall_s"] is None else f"{row['wall_s'] / 60:.1f} min")
+        cells += [pair("conditional_accuracy"), pair("code_accuracy"), cell(row, "mi_bound"),
+                  cell(row, "classifier_fd", "{:.1f}")]
+        lines.append("| " + " | ".join(cells) + " |")
     held = next(iter(rows.values()), {})
     lines += ["", f"Judges' held-out accuracy on real digits: CNN "
                   f"{held.get('cnn_held_out_accuracy', float('nan')):.4f}, LogReg "

@@ -10,7 +10,7 @@ on digits), so the variants use concatenation in G. DCGAN at width 32,
 Adam(2e-4, b1=0.5), batch 64, EMA of G. Evaluations report the conditional accuracy (does the
 evaluation CNN see the class G was asked for) and a Fréchet distance in that CNN's features.
 
-  ganjax train --config experiments/cgan_mnist.py            # TFDS mnist, 5k steps (~16 min)
+  ganjax train --config experiments/cgan_mnist.py            # TFDS mnist, 10k steps (~23 min)
   ganjax train --config experiments/cgan_mnist.py \\
       --config.data.source=npz:/path/to/mnist-train.npz       # offline: numpy.savez(x=, y=)
   ganjax train --config experiments/cgan_mnist.py:projection # projection D (~13 min)
@@ -39,5 +39,7 @@ def get_config(variant: str = "default"):
     c = conditional(g, d, data)
     if data == "mnist":
         c.model.width = 32
-    schedule(c, 5_000)
+    # Concatenated labels are learnt slowly: 0.89 conditional accuracy after 5k steps on MNIST,
+    # 0.95 after 10k; the projection D is there after 5k.
+    schedule(c, 10_000 if (variant, d) == ("default", "concat") else 5_000)
     return quick(c) if variant == "quick" else c

@@ -195,6 +195,9 @@ def test_acgan_terms_are_the_class_cross_entropies():
     g_loss, g_metrics = total((g_term,), GInputs(fake, None, None, {"y": jnp.asarray(y_fake)}),
                               hp, "g")
     close(g_metrics["g_class"], ce(fake_logits, y_fake))
+    real_only, _ = acgan_terms(on_fake=False)
+    _, metrics = total((real_only,), d_in, hp, "d")
+    close(metrics["d_class"], ce(real_logits, y_real))
 
 
 def test_categorical_and_continuous_bounds_against_numpy():

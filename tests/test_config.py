@@ -106,3 +106,17 @@ def test_cli_reports_config_errors_in_one_line_without_traceback(tmp_path):
     assert result.stderr.strip().splitlines() == [
         "ganjax: config error: config.train.d_steps=0: must be >= 1 (D updates per G update)"]
     assert not (tmp_path / "w").exists()
+
+
+def test_a_run_saved_before_new_fields_existed_resumes():
+    # A config.json written by an older ganjax lacks the fields added since (here the
+    # conditioning ones): they take their defaults, which change nothing, so the run resumes.
+    config = config_lib.load_config("ring8")
+    saved = config.to_dict()
+    for key in ("num_classes", "g_conditioning", "d_conditioning", "info_categorical"):
+        del saved["model"][key]
+    del saved["eval"]["cnn_metrics"]
+    assert config_lib.check_resumable(saved, config) == []
+    changed = config_lib.apply_overrides(config, {"model.num_classes": "8"})
+    with pytest.raises(config_lib.ConfigError, match="model.num_classes: 0 -> 8"):
+        config_lib.check_resumable(saved, changed)

@@ -313,10 +313,15 @@ def test_dcgan_dense_layers_are_the_infogan_networks_fc_layers():
     assert g.apply(g_vars, latent, train=False).shape == (3, 8, 8, 1)
     x = jnp.ones((3, 8, 8, 1))
     d_vars = d.init(jax.random.PRNGKey(1), x, None, train=False)
-    out = d.apply(d_vars, x, None, train=False)
+    out, inner = d.apply(d_vars, x, None, train=False, capture_intermediates=True)
     assert out.features.shape == (3, 10) and out.logit.shape == (3,)
-    h = np.asarray(out.features)
-    assert np.all(h >= -0.2 * np.abs(h).max() - 1e-6)  # after a LeakyReLU(0.2)
+    # Features = LeakyReLU(0.2) of the dense layer's output through a fresh BatchNorm (running
+    # mean 0, variance 1, scale 1, shift 0) in eval mode.
+    dense_out = np.asarray(inner["intermediates"]["dense"]["__call__"][0], np.float64)
+    normed = dense_out / np.sqrt(1.0 + 1e-5)
+    np.testing.assert_allclose(np.asarray(out.features), np.where(normed > 0, normed,
+                                                                  0.2 * normed), rtol=1e-5,
+                               atol=1e-6)
     c = config_lib.base_config(model="dcgan")
     c.data.source, c.data.resolution, c.model.d_dense = "digits", 8, -1
     with pytest.raises(config_lib.ConfigError, match="model.d_dense"):

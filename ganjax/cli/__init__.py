@@ -4,7 +4,8 @@ Commands: `train` (train.py), `sample` (sample.py), `eval` (eval.py), `list` (ca
 bundled experiments and their variants), `config` (show_config.py: an experiment's resolved
 config, every key), `train-classifier` (train_classifier.py: the evaluation CNN of a
 dataset), `features` (features.py: a trained D's features under a linear classifier) and
-`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps). `train`, `config` and `train-classifier` take `--config.KEY=VALUE` overrides.
+`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps). `train`, `config` and
+`train-classifier` take `--config.KEY=VALUE` overrides.
 
 JAX and the library are imported inside the commands, so that `ganjax --help` is instant and
 XLA flags can be set before JAX starts; `list` imports no JAX at all. Exit codes come from the

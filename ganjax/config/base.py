@@ -61,11 +61,15 @@ def base_config(model: str = "mlp") -> ConfigDict:
     # G and D. K = model.num_classes (0 = unconditional; 10 for digits and MNIST; the toy ring
     # and grid label each point by its mixture component).
     c.model.num_classes = 0
-    c.model.g_conditioning = "none"  # none | concat (one_hot(y) joins z) | batch_norm (per-class BN)
+    # none | concat (one_hot(y) joins z) | batch_norm (class-conditional BatchNorms in G)
+    c.model.g_conditioning = "none"
     # none | concat (one_hot(y) joins D's input) | projection (Miyato & Koyama 2018) |
     # acgan (an auxiliary classifier on D's features, Odena et al. 2017)
     c.model.d_conditioning = "none"
     c.model.class_loss_weight = 1.0  # ACGAN: weight of the class cross-entropy, for D and G
+    # ACGAN: D's classifier also learns the generated images' labels (the paper); false = real
+    # images only.
+    c.model.class_loss_on_fake = True
     # InfoGAN (Chen et al. 2016): codes beside z, and Q (on D's features) that recovers them.
     c.model.info_categorical = ()  # sizes of the categorical codes, e.g. (10,)
     c.model.info_continuous = 0  # number of continuous codes, each U(-1, 1)

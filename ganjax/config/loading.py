@@ -222,8 +222,13 @@ def config_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, Any
 
 
 def check_resumable(old: dict[str, Any], new: ConfigDict) -> list[tuple[str, Any, Any]]:
-    """The allowed differences of `new` from the run's saved config; ConfigError for any other."""
-    diff = config_diff(old, new.to_dict())
+    """The allowed differences of `new` from the run's saved config; ConfigError for any other.
+
+    The saved config is read with `from_dict`, so fields added to ganjax after the run was
+    started take their defaults (which leave behaviour unchanged) on both sides: a run from an
+    older version resumes under a newer one.
+    """
+    diff = config_diff(from_dict(old).to_dict(), new.to_dict())
     unsafe = [d for d in diff if not d[0].startswith(RESUMABLE_CHANGES)]
     if unsafe:
         changes = "; ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in unsafe)

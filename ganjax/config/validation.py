@@ -110,6 +110,8 @@ def _check_conditioning(c: ConfigDict) -> None:
         require(not conditioned, "model.num_classes",
                 "must be >= 2 (the number of labels) when g_/d_conditioning is set", c)
     require(m.class_loss_weight >= 0, "model.class_loss_weight", "must be >= 0", c)
+    require(isinstance(m.class_loss_on_fake, bool), "model.class_loss_on_fake",
+            "must be true or false", c)
     categories = m.info_categorical
     require(isinstance(categories, tuple) and all(isinstance(k, int) and k >= 2
                                                   for k in categories),

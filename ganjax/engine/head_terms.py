@@ -4,8 +4,8 @@ Both are written once on a DOut's `aux` outputs and the latent, so they serve an
 the heads wrap (`ganjax.models.conditioning`).
 
 * ACGAN (Odena et al. 2017): D minimises the class cross-entropy on real images (their dataset
-  labels) and on generated ones (the labels they were drawn for); G minimises it on generated
-  ones. Weight `model.class_loss_weight`.
+  labels) and on generated ones (the labels they were drawn for; `model.class_loss_on_fake=false`
+  leaves these out); G minimises it on generated ones. Weight `model.class_loss_weight`.
 * InfoGAN (Chen et al. 2016): the variational lower bound on the mutual information between
   the codes c and G(z, c), L_I = E[log Q(c | G(z, c))] + H(c) <= I(c; G(z, c)). G and Q (the
   head on D's trunk) both maximise it: each player's term is -L_I on generated samples, so in
@@ -40,9 +40,11 @@ def class_accuracy(logits: Array, labels: Array) -> Array:
     return jnp.mean((jnp.argmax(logits, axis=-1) == labels).astype(jnp.float32))
 
 
-def _d_class_loss(i: DInputs) -> tuple[Array, Metrics]:
+def _d_class_loss(i: DInputs, on_fake: bool = True) -> tuple[Array, Metrics]:
     real, fake = i.real.aux["class_logits"], i.fake.aux["class_logits"]
-    loss = cross_entropy(real, i.batch["y"]) + cross_entropy(fake, i.latent["y"])
+    loss = cross_entropy(real, i.batch["y"])
+    if on_fake:
+        loss = loss + cross_entropy(fake, i.latent["y"])
     return loss, {"class_accuracy_real": class_accuracy(real, i.batch["y"]),
                   "class_accuracy_fake": class_accuracy(fake, i.latent["y"])}
 
@@ -51,9 +53,13 @@ def _g_class_loss(i: GInputs) -> Array:
     return cross_entropy(i.fake.aux["class_logits"], i.latent["y"])
 
 
-def acgan_terms(weight_key: str = "model.class_loss_weight") -> tuple[Term, Term]:
-    """(D's class term, G's class term) of ACGAN."""
-    return Term("class", _d_class_loss, weight_key), Term("class", _g_class_loss, weight_key)
+def acgan_terms(weight_key: str = "model.class_loss_weight",
+                on_fake: bool = True) -> tuple[Term, Term]:
+    """(D's class term, G's class term) of ACGAN; `on_fake=False` trains D's classifier on real
+    images only (then G must satisfy a classifier of real digits, not one that also learnt
+    G's own class cues)."""
+    d_term = Term("class", lambda i: _d_class_loss(i, on_fake), weight_key)
+    return d_term, Term("class", _g_class_loss, weight_key)
 
 
 def categorical_bound(out: DOut, latent: Latent, categories: tuple[int, ...]) -> Array:
@@ -102,7 +108,7 @@ def head_terms(config: ml_collections.ConfigDict) -> tuple[tuple[Term, ...], tup
     m = config.model
     g_terms, d_terms, keys = [], [], []
     if m.d_conditioning == "acgan":
-        d_term, g_term = acgan_terms()
+        d_term, g_term = acgan_terms(on_fake=bool(m.class_loss_on_fake))
         d_terms.append(d_term)
         g_terms.append(g_term)
         keys.append("model.class_loss_weight")

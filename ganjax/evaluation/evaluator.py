@@ -217,8 +217,8 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
     With `eval.fid_weights` set, also FID, KID and IS of `eval.num_samples` samples and their
     protocol (`training_fid`); with `eval.class_metrics` and a labelled dataset, their class
     coverage (`training_classes`), and with `eval.cnn_metrics` the evaluation CNN's judgement
-    (`training_cnn`: conditional / code accuracy, classifier-feature FD), on the same samples. `ganjax eval` computes the full set
-    after training.
+    (`training_cnn`: conditional / code accuracy, classifier-feature FD), on the same samples.
+    `ganjax eval` computes the full set after training.
     """
     gan = algorithm.gan
     latent = grid_latent(gan, eval_noise_key(config.seed), config.eval.grid_size)

@@ -8,7 +8,7 @@ the heads (ACGAN's class loss, InfoGAN's mutual-information bound) are added by 
 (`ganjax.engine.head_terms`); the architectures never see the conditioning.
 
   model.num_classes       labels in [0, K) the model is conditioned on (0 = unconditional)
-  model.g_conditioning    none | concat (one_hot(y) appended to z) | batch_norm (class-conditional BN)
+  model.g_conditioning    none | concat (one_hot(y) appended to z) | batch_norm (per-class BN)
   model.d_conditioning    none | concat (one_hot(y) appended to D's input) | projection | acgan
   model.info_categorical  InfoGAN categorical code sizes, e.g. (10,)
   model.info_continuous   InfoGAN continuous codes, each uniform on [-1, 1]

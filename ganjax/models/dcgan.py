@@ -53,8 +53,9 @@ class DCGANGenerator(nn.Module):
 
     dense -> base x base x (width * 2^(n-1)) -> BN, ReLU -> [up 2x, BN, ReLU] * (n-1) -> up 2x
     to `channels` -> tanh, with n = log2(resolution / base). The BatchNorms are class-conditional
-    when the latent carries one-hot labels (`ganjax.models.layers.generator_norm`). `fast_conv` picks
-    ConvTranspose2x's hand-written backward pass (same function and parameters either way).
+    when the latent carries one-hot labels (`ganjax.models.layers.generator_norm`).
+    `fast_conv` picks ConvTranspose2x's hand-written backward pass (same function and
+    parameters either way). `dense` adds a hidden dense layer (BN, ReLU) before the projection.
     """
 
     resolution: int = 32
