@@ -15,11 +15,11 @@ CNN's conditional accuracy.
   ganjax train --config experiments/acgan_mnist.py \\
       --config.data.source=npz:/path/to/mnist-train.npz       # offline: numpy.savez(x=, y=)
   ganjax train --config experiments/acgan_mnist.py:paper      # class loss on fakes (~13 min)
-  ganjax train --config experiments/acgan_mnist.py:digits     # embedded 8x8 digits (~3 min)
+  ganjax train --config experiments/acgan_mnist.py:digits     # embedded 8x8 digits (~45 s)
   ganjax train --config experiments/acgan_mnist.py:quick      # 20 steps on digits (~20 s)
 
-Times: the 10k-digit offline subset on a 2-core CPU shared with other jobs (load 4-10),
-evaluations included; alone it is faster.
+Times: the 10k-digit offline subset, 2-core CPU, evaluations included; :digits measured alone,
+the MNIST ones under load 4-10 (alone they are faster).
 """
 
 from ganjax.experiments._conditional import conditional, quick, schedule

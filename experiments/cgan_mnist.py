@@ -10,17 +10,17 @@ on digits), so the variants use concatenation in G. DCGAN at width 32,
 Adam(2e-4, b1=0.5), batch 64, EMA of G. Evaluations report the conditional accuracy (does the
 evaluation CNN see the class G was asked for) and a Fréchet distance in that CNN's features.
 
-  ganjax train --config experiments/cgan_mnist.py            # TFDS mnist, 10k steps (~23 min)
+  ganjax train --config experiments/cgan_mnist.py            # TFDS mnist, 10k steps (~10 min)
   ganjax train --config experiments/cgan_mnist.py \\
       --config.data.source=npz:/path/to/mnist-train.npz       # offline: numpy.savez(x=, y=)
   ganjax train --config experiments/cgan_mnist.py:projection # projection D (~13 min)
-  ganjax train --config experiments/cgan_mnist.py:digits     # embedded 8x8 digits (~3 min)
-  ganjax train --config experiments/cgan_mnist.py:projection_digits  # projection, digits (~3 min)
+  ganjax train --config experiments/cgan_mnist.py:digits     # embedded 8x8 digits (~40 s)
+  ganjax train --config experiments/cgan_mnist.py:projection_digits  # projection, digits (~40 s)
   ganjax train --config experiments/cgan_mnist.py:quick      # 20 steps on digits (~20 s)
   ganjax sample --workdir W --num 100 --labels 0,1,2,3,4,5,6,7,8,9   # ten of each digit
 
-Times: the 10k-digit offline subset on a 2-core CPU shared with other jobs (load 4-10),
-evaluations included; alone it is faster.
+Times: the 10k-digit offline subset, 2-core CPU, evaluations included; measured alone for the
+default and digits (warm compilation cache), under load 4-10 for :projection (alone it is faster).
 """
 
 from ganjax.experiments._conditional import conditional, quick, schedule

@@ -12,12 +12,12 @@ the paper's networks also have FC-1024 hidden layers (`--config.model.g_dense=10
   ganjax train --config experiments/infogan_mnist.py          # TFDS mnist, 5k steps (~25 min)
   ganjax train --config experiments/infogan_mnist.py \\
       --config.data.source=npz:/path/to/mnist-train.npz       # offline: numpy.savez(x=, y=)
-  ganjax train --config experiments/infogan_mnist.py:digits   # embedded 8x8 digits (~3 min)
+  ganjax train --config experiments/infogan_mnist.py:digits   # embedded 8x8 digits (~1.5 min)
   ganjax train --config experiments/infogan_mnist.py:quick    # 20 steps on digits (~20 s)
   ganjax sample --workdir W --num 100 --codes 0,1,2,3,4,5,6,7,8,9   # ten of each c1 value
 
-Times: the 10k-digit offline subset on a 2-core CPU shared with other jobs (load 4-10),
-evaluations included; alone it is faster.
+Times: the 10k-digit offline subset, 2-core CPU, evaluations included; :digits measured alone,
+the MNIST one under load 4-10 (alone it is faster).
 """
 
 from ganjax.config import base_config
