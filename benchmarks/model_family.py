@@ -87,7 +87,7 @@ def judge(workdir: str, kind: str | None) -> dict[str, float]:
     from ganjax.evaluation.class_scores import (classifier_frechet_distance,
                                                 code_to_class_accuracy, conditional_accuracy)
     from ganjax.evaluation.classifier import load_classifier, predict
-    from ganjax.evaluation.digit_classifier import load_digit_classifier
+    from ganjax.evaluation.digit_classifier import labels_of, load_digit_classifier
     from ganjax.evaluation.reference import reference_set
     from ganjax.run.reopen import load_run
     from ganjax.run.sampling import generate
@@ -99,11 +99,11 @@ def judge(workdir: str, kind: str | None) -> dict[str, float]:
     fixed = {kind: list(range(10))} if kind else {}
     samples = generate(run, JUDGED, seed=1, **fixed)
     real = reference_set(run.config, JUDGED)
+    logits, features = cnn.outputs(samples)
     out = {"steps": run.step, "cnn_held_out_accuracy": cnn.accuracy,
            "logreg_held_out_accuracy": float(logreg["accuracy"]),
-           "classifier_fd": classifier_frechet_distance(cnn.features(samples),
-                                                        cnn.features(real.images))}
-    for judge_name, labels in (("cnn", cnn.predict(samples)), ("logreg", predict(logreg, samples))):
+           "classifier_fd": classifier_frechet_distance(features, cnn.features(real.images))}
+    for judge_name, labels in (("cnn", labels_of(logits)), ("logreg", predict(logreg, samples))):
         if kind == "labels":
             out[f"{judge_name}_conditional_accuracy"] = conditional_accuracy(labels, requested)
         elif kind == "codes":

@@ -186,3 +186,27 @@ def test_cli_scores_mnist_test_split_of_another_source(tmp_path, capsys, mnist_d
     assert f"10000 rows of mnist_idx:{mnist_dir}, split test" in out
     accuracy = float(out.split("test accuracy ")[1].split()[0])
     assert 0.2 < accuracy <= 1.0  # 20 steps on 240 rows: better than chance, far from done
+
+
+def test_training_time_cnn_metrics_score_requested_labels(digits_config):
+    # The scored set of a conditional G cycles its labels 0..9; real digits laid out that way
+    # must score as conditional (and code-to-class) hits, and the same digits one class off
+    # must not. Real digits are far closer to the real set in the CNN's features than noise.
+    from ganjax.engine.latent import LatentSpec
+    from ganjax.evaluation.reference import reference_set
+    from ganjax.evaluation.training_cnn import make_cnn_metrics
+
+    real = reference_set(digits_config, 1000)
+    by_class = [real.images[real.labels == k] for k in range(10)]
+    n = 10 * min(len(x) for x in by_class)
+    ordered = np.stack([by_class[j % 10][j // 10] for j in range(n)])
+    shifted = np.stack([by_class[(j + 1) % 10][j // 10] for j in range(n)])
+    conditional = make_cnn_metrics(digits_config, LatentSpec(4, num_classes=10))
+    hits = conditional(ordered, real)
+    assert hits["conditional_accuracy"] > 0.9 and hits["cnn_classes_covered"] == 10
+    assert conditional(shifted, real)["conditional_accuracy"] < 0.1
+    noise = np.random.default_rng(0).uniform(0, 1, ordered.shape).astype(np.float32)
+    assert hits["classifier_fd"] < 0.1 * conditional(noise, real)["classifier_fd"]
+    coded = make_cnn_metrics(digits_config, LatentSpec(4, code_categories=(10,)))
+    # A permutation of the code's values is still a perfect code: the matching undoes it.
+    assert coded(shifted, real)["code_accuracy"] > 0.9

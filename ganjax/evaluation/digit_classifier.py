@@ -122,7 +122,8 @@ class DigitClassifier:
         module = DigitCNN(num_classes, downsamplings(image_shape[0]))
         self._forward = jax.jit(lambda p, x: module.apply({"params": p}, x))
 
-    def _outputs(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def outputs(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(logits [N, K], features [N, 128]) of images [N, R, R, C] in [0, 1], in one pass."""
         x = np.asarray(images, np.float32)
         if x.ndim != 4 or x.shape[1:] != self.image_shape:
             shape = ", ".join(map(str, self.image_shape))
@@ -143,15 +144,20 @@ class DigitClassifier:
 
     def logits(self, images: np.ndarray) -> np.ndarray:
         """Class scores float32 [N, K] of images [N, R, R, C] in [0, 1]."""
-        return self._outputs(images)[0]
+        return self.outputs(images)[0]
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """Penultimate-layer (dense128, after ReLU) features float32 [N, 128]."""
-        return self._outputs(images)[1]
+        return self.outputs(images)[1]
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Labels int64 [N] in 0..K-1 of images [N, R, R, C] in [0, 1]."""
-        return np.argmax(self.logits(images), axis=1).astype(np.int64)
+        return labels_of(self.logits(images))
+
+
+def labels_of(logits: np.ndarray) -> np.ndarray:
+    """The predicted labels int64 [N] of logits [N, K] (what `DigitClassifier.predict` gives)."""
+    return np.argmax(logits, axis=1).astype(np.int64)
 
 
 def cache_key(config: ml_collections.ConfigDict, steps: int, seed: int) -> dict[str, object]:

@@ -46,7 +46,7 @@ def make_cnn_metrics(config: ml_collections.ConfigDict, latent: LatentSpec
     generator takes `latent`; {} for an unlabelled dataset."""
     from ganjax.evaluation.class_scores import (classifier_frechet_distance,
                                                 code_to_class_accuracy, conditional_accuracy)
-    from ganjax.evaluation.digit_classifier import load_digit_classifier
+    from ganjax.evaluation.digit_classifier import labels_of, load_digit_classifier
 
     ready: dict[str, Any] = {}
     labels, codes = requested_classes(latent)
@@ -58,7 +58,8 @@ def make_cnn_metrics(config: ml_collections.ConfigDict, latent: LatentSpec
             judge = load_digit_classifier(config, cache.cache_dir(), log=None)
             ready.update(judge=judge, real_features=judge.features(real.images))
         judge = ready["judge"]
-        predicted, features = judge.predict(samples), judge.features(samples)
+        logits, features = judge.outputs(samples)  # one pass for the labels and the FD
+        predicted = labels_of(logits)
         k = real.num_classes
         fake_hist, real_hist = label_histogram(predicted, k), label_histogram(real.labels, k)
         metrics: dict[str, Any] = {
