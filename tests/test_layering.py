@@ -47,8 +47,11 @@ LAYERS: dict[int, tuple[str, ...]] = {
     3: ("ganjax.evaluation.*",),
     # 4 Running experiments: session and hooks, runners, checkpoints, workdirs, reopening runs.
     4: ("ganjax.run.*",),
-    # 5 The command line: argparse commands that call into the run layer.
-    5: ("ganjax.cli.*",),
+    # 5 Sweeps: many runs of one experiment (points, groups, vectorized groups, launchers,
+    #   tables), on top of the run layer.
+    5: ("ganjax.sweep.*",),
+    # 6 The command line: argparse commands that call into the run and sweep layers.
+    6: ("ganjax.cli.*",),
 }
 
 # Modules that must load without these (they are imported by `ganjax --help`, config checks...).
@@ -382,7 +385,7 @@ def test_layer_table_matching():
     assert layer_of("ganjax") == 0
     assert layer_of("ganjax.config") == 0 and layer_of("ganjax.config.base") == 0
     assert layer_of("ganjax.engine.state") == 2
-    assert layer_of("ganjax.cli") == 5
+    assert layer_of("ganjax.cli") == 6
     assert layer_of("ganjax.experiments.ring8") == 1
     assert layer_of("ganjax.newthing") is None  # "ganjax" covers the package __init__ only
     assert layer_of("ganjax.engineering") is None  # "ganjax.engine.*" is not a string prefix

@@ -4,7 +4,8 @@ Commands: `train` (train.py), `sample` (sample.py), `eval` (eval.py), `list` (ca
 bundled experiments and their variants), `config` (show_config.py: an experiment's resolved
 config, every key), `train-classifier` (train_classifier.py: the evaluation CNN of a
 dataset), `features` (features.py: a trained D's features under a linear classifier) and
-`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps). `train`, `config` and
+`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps) and `sweep` (sweep.py: many
+runs, vectorized where they share a program). `train`, `config` and
 `train-classifier` take `--config.KEY=VALUE` overrides.
 
 JAX and the library are imported inside the commands, so that `ganjax --help` is instant and
@@ -23,6 +24,7 @@ from ganjax.cli import features as features_command
 from ganjax.cli import latent as latent_command
 from ganjax.cli import sample as sample_command
 from ganjax.cli import show_config as config_command
+from ganjax.cli import sweep as sweep_command
 from ganjax.cli import train as train_command
 from ganjax.cli import train_classifier as train_classifier_command
 from ganjax.cli.flags import split_overrides
@@ -46,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_classifier_command.add_parser(commands)
     features_command.add_parser(commands)
     latent_command.add_parser(commands)
+    sweep_command.add_parser(commands)
     return parser
 
 
@@ -79,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         return config_command.run(args, overrides)
     if args.command == "train-classifier":
         return train_classifier_command.run(args, overrides)
+    if args.command == "sweep":
+        return sweep_command.run(args, overrides)
     if overrides:
         uses = "it lists the experiments" if args.command == "list" else \
             "it uses the run's config.json"

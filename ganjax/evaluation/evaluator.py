@@ -128,9 +128,11 @@ def d_grid_for(source: GaussianMixture) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], 1)
 
 
-def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
-                       config: ml_collections.ConfigDict) -> Callable[[TrainState], ToyEvalResult]:
-    """Moments (1-D) or mode coverage (2-D) of eval.num_samples samples, and D on the data."""
+def toy_eval_program(algorithm: GANAlgorithm, source: GaussianMixture,
+                     config: ml_collections.ConfigDict) -> Callable:
+    """The compiled part of a toy evaluation: `(g_params, state, noise_key, reference_key) ->
+    (samples, real, mean D on the data, D on the grid)`. The keys are arguments, so one
+    program serves every seed of a sweep's group (`make_toy_evaluator(..., program=)`)."""
     gan = algorithm.gan
     n = config.eval.num_samples
     group = gan.d_group
@@ -138,9 +140,9 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
     grid = d_grid_for(source) if group == 1 else None
 
     @jax.jit
-    def evaluate(g_params, state):
-        latent = gan.sample_latent(eval_noise_key(config.seed), n)
-        real, labels = source.sample_labeled(eval_reference_key(config.seed), n_groups * group)
+    def evaluate(g_params, state, noise_key, reference_key):
+        latent = gan.sample_latent(noise_key, n)
+        real, labels = source.sample_labeled(reference_key, n_groups * group)
         fake, _ = gan.generate(g_params, state.batch_stats["g"], latent, train=False)
         # A conditional D judges the data with its mixture components as labels.
         on_data = algorithm.probe(state, real, labels if gan.num_classes else None).get("d_prob")
@@ -149,9 +151,26 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
             d_prob = algorithm.probe(state, jnp.asarray(grid, jnp.float32))["d_prob"]
         return fake, real, None if on_data is None else jnp.mean(on_data), d_prob
 
+    return evaluate
+
+
+def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
+                       config: ml_collections.ConfigDict,
+                       program: Callable | None = None) -> Callable[[TrainState], ToyEvalResult]:
+    """Moments (1-D) or mode coverage (2-D) of eval.num_samples samples, and D on the data.
+
+    `program`: a `toy_eval_program` of a config of the same structure to share (sweeps)."""
+    gan = algorithm.gan
+    n = config.eval.num_samples
+    group = gan.d_group
+    n_groups = max(n // group, 1)
+    grid = d_grid_for(source) if group == 1 else None
+    evaluate = program or toy_eval_program(algorithm, source, config)
+    keys = (eval_noise_key(config.seed), eval_reference_key(config.seed))
+
     def run(state: TrainState) -> ToyEvalResult:
         fake, real, d_on_data, d_prob = to_host(evaluate(
-            state.generator_params(config.eval.use_ema), state))
+            state.generator_params(config.eval.use_ema), state, *keys))
         fake = np.asarray(fake, np.float64)
         metrics = {} if d_on_data is None else {"d_on_data": float(d_on_data)}
         if source.dim == 1:

@@ -242,18 +242,24 @@ class CheckpointHook:
             due = agreed(time.perf_counter() - self._last_save >= self._every_s)
             at_interval = at_interval or due
         if at_interval or step == self._total or stopping:
-            self._log_hook.check_unchecked(step)
-            if not all_finite(session.state):
-                raise DivergenceError(f"parameters are NaN/Inf at step {step}; not saving them "
-                                      f"(the last good checkpoint, step {self.saved_step}, stays "
-                                      f"as it was)")
-            self._checkpointer.save(session.state, {
-                **self._meta, "log_window": self._log_hook.unlogged_window()})
-            self.saved_step = step
-            self._last_save = time.perf_counter()
+            self.save(session)
         if stopping and step < self._total:
             self._checkpointer.wait()
             why = self._signals.received or f"stop_at={self._stop_at}"
             raise Interrupted(
                 f"stopped by {why} at step {step}/{self._total}; checkpoint saved in "
                 f"{self._checkpointer.directory}/{step}; run the same command to continue", step)
+
+    def save(self, session: Any) -> None:
+        """Saves the session's state now (after checking the steps not yet checked for NaN/Inf;
+        a non-finite parameter raises DivergenceError and saves nothing)."""
+        step = session.step
+        self._log_hook.check_unchecked(step)
+        if not all_finite(session.state):
+            raise DivergenceError(f"parameters are NaN/Inf at step {step}; not saving them "
+                                  f"(the last good checkpoint, step {self.saved_step}, stays "
+                                  f"as it was)")
+        self._checkpointer.save(session.state, {
+            **self._meta, "log_window": self._log_hook.unlogged_window()})
+        self.saved_step = step
+        self._last_save = time.perf_counter()

@@ -148,7 +148,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
         "figure": final_figure(workdir),
     }
     if main:
-        _write_final_outputs(workdir, name, step, result, writer.records, summary)
+        write_final_outputs(workdir, name, step, result, writer.records, summary)
     return summary
 
 
@@ -192,8 +192,8 @@ def _evaluate_finished_run(session: Session, workdir: str, name: str,
     return summary
 
 
-def _write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
-                         records: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+def write_final_outputs(workdir: str, name: str, step: int, result: EvalResult,
+                        records: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     """Curves, the final figure and summary.json (process 0 only)."""
     plot_curves(records, os.path.join(workdir, "figures", "curves.png"),
                 references=result.curve_references(), title=f"{name}: training curves")
