@@ -5,6 +5,7 @@ generator density (green) and D(x) (blue dashes), which should flatten to 1/2 on
 
   ganjax train --config experiments/gaussian_1d.py            # D sees single samples (~20-30 s)
   ganjax train --config experiments/gaussian_1d.py:moments    # D sees 64-sample moments (~10-20 s)
+  ganjax sweep --config experiments/gaussian_1d.py            # get_sweep(): 3 G lrs x 4 seeds
 
 G is a ReLU MLP (it must stretch bounded uniform noise into Gaussian tails; a tanh G piles mass up
 at its bounds) and D a leaky-ReLU MLP (a tanh D stays too flat to pull the tails out). The
@@ -12,6 +13,7 @@ per-sample D also gets a small R1 penalty, which damps the oscillation of G's st
 """
 
 from ganjax.config import base_config
+from ganjax.config.sweep_space import product, seeds, values
 
 
 def get_config(variant: str = "samples"):
@@ -48,3 +50,9 @@ def get_config(variant: str = "samples"):
     else:
         raise ValueError(f"unknown variant {variant!r}; known: samples, moments")
     return c
+
+
+def get_sweep(variant: str = "samples"):
+    """G's learning rate against seeds: 12 points, one vectorized program (`ganjax sweep`)."""
+    del variant  # the same sweep for both variants
+    return product(values("optim.g_lr", [3e-4, 1e-3, 3e-3]), seeds(4))

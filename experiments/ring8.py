@@ -6,6 +6,7 @@ Table 1): 2,500 samples, a sample is high quality within 3 std of its nearest mo
   ganjax train --config experiments/ring8.py            # recommended settings (~40-60 s, 2 CPUs)
   ganjax train --config experiments/ring8.py:vanilla    # plain non-saturating GAN (~1 min)
   ganjax train --config experiments/ring8.py:minimax    # saturating minimax GAN (~1 min)
+  ganjax sweep --config experiments/ring8.py            # get_sweep(): 10 seeds, one program
 
 The recommended run (PacGAN2 packing, an EMA generator and linearly decaying learning rates)
 covers 8/8 modes with >= 90% high-quality samples on seeds 0-4. The plain baselines use the
@@ -16,6 +17,7 @@ fewer high-quality samples (58-87%).
 
 from ganjax.config import base_config
 from ganjax.experiments._baselines import plain_gan
+from ganjax.config.sweep_space import seeds
 
 
 def get_config(variant: str = "recommended"):
@@ -50,3 +52,9 @@ def get_config(variant: str = "recommended"):
     else:
         raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax")
     return c
+
+
+def get_sweep(variant: str = "recommended"):
+    """Ten seeds (the VEEGAN/PacGAN tables' protocol), trained as one vectorized program."""
+    del variant
+    return seeds(10)

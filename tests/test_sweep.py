@@ -20,7 +20,8 @@ from ganjax.errors import ConfigError, Interrupted, WorkdirError
 from ganjax.run.experiment import build_experiment
 from ganjax.run.reopen import load_run
 from ganjax.run.session import Session
-from ganjax.sweep import driver, space
+from ganjax.config import sweep_space as space
+from ganjax.sweep import driver
 from ganjax.sweep.grouping import group_points
 from ganjax.sweep.points import build_points
 
@@ -56,6 +57,15 @@ def test_flags_and_helpers_build_the_same_points():
     draws = space.log_uniform("optim.g_lr", 1e-4, 1e-2, 50, seed=3)
     assert draws == space.log_uniform("optim.g_lr", 1e-4, 1e-2, 50, seed=3)
     assert all(1e-4 <= p["optim.g_lr"] <= 1e-2 for p in draws)
+
+
+def test_an_experiment_file_defines_its_sweep_beside_its_config():
+    points = driver.define_points("gaussian_1d", {}, [])
+    assert len(points) == 12 and points[:2] == [{"optim.g_lr": 3e-4, "seed": 0},
+                                                {"optim.g_lr": 3e-4, "seed": 1}]
+    assert driver.define_points("gaussian_1d", {}, ["seed=0:2"]) == [{"seed": 0}, {"seed": 1}]
+    with pytest.raises(ConfigError, match="defines no get_sweep"):
+        driver.define_points("grid25", {}, [])
 
 
 @pytest.mark.parametrize("flag", ["seed", "seed=", "seed=0:x", "optim.g_lr=log:0:1:3"])

@@ -83,9 +83,11 @@ def run(args: argparse.Namespace, overrides: dict[str, str]) -> int:
     if args.collect:
         return _collect(args.collect)
     if args.config is None and args.workdir is None:
-        print("ganjax: sweep: give --config SPEC (and --sweep axes), or --workdir W of an "
-              "existing sweep, or --collect W")
-        return 2
+        from ganjax.errors import ConfigError
+
+        return report(ConfigError("ganjax sweep needs --config SPEC (with --sweep axes or the "
+                                  "file's get_sweep()), --workdir W of an existing sweep, or "
+                                  "--collect W"))
     if args.config is None:  # a job of an existing sweep
         sweep_plan, code = call_reporting(lambda: driver.open_plan(args.workdir))
     else:

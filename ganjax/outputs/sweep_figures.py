@@ -41,6 +41,9 @@ def metric_against_figure(rows: Sequence[dict[str, Any]], metric: str, swept: Se
         if not done:
             ax.text(0.5, 0.5, "no finished points", ha="center", transform=ax.transAxes)
             continue
+        if key == "seed":  # seeds are replicas, not a setting: their spread at one position
+            _draw_seed_spread(ax, values, y, metric)
+            continue
         x, labels, log = _positions(values)
         ax.scatter(x, y, s=14, color="tab:blue", alpha=0.55, label="points", zorder=3)
         xs = np.unique(x)
@@ -60,6 +63,22 @@ def metric_against_figure(rows: Sequence[dict[str, Any]], metric: str, swept: Se
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _draw_seed_spread(ax, seeds: Sequence[Any], y: np.ndarray, metric: str) -> None:
+    """Every seed's value (labelled) and the mean +- sem over them."""
+    jitter = np.linspace(-0.15, 0.15, len(y)) if len(y) > 1 else np.zeros(1)
+    ax.scatter(jitter, y, s=16, color="tab:blue", alpha=0.7, label="seeds", zorder=3)
+    for x, v, seed in zip(jitter, y, seeds):
+        ax.annotate(str(seed), (x, v), textcoords="offset points", xytext=(4, 2), fontsize=7)
+    sem = y.std(ddof=1) / math.sqrt(len(y)) if len(y) > 1 else 0.0
+    ax.errorbar([0.35], [y.mean()], yerr=[sem], color="tab:red", marker="o", ms=5, capsize=4,
+                label=f"mean +- sem ({len(y)} seeds)", zorder=4)
+    ax.set_xlim(-0.5, 0.8)
+    ax.set_xticks([])
+    ax.set_xlabel(f"{len(y)} seeds")
+    ax.set_ylabel(metric)
+    ax.grid(alpha=0.3)
 
 
 def plot_metric_against(rows: Sequence[dict[str, Any]], metric: str, swept: Sequence[str],

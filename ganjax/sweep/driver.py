@@ -20,6 +20,9 @@ from ganjax.sweep.grouping import describe_groups, group_points
 from ganjax.sweep.points import (Point, build_points, define_points, points_from_record,
                                  read_record, sweep_record, write_record)
 
+__all__ = ["SweepPlan", "define_points", "describe", "open_plan", "plan", "point_status",
+           "run_groups"]
+
 
 @dataclasses.dataclass
 class SweepPlan:

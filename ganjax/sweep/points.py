@@ -22,7 +22,7 @@ from ganjax import config as config_lib
 from ganjax.config.loading import experiment_path
 from ganjax.errors import ConfigError, WorkdirError
 from ganjax.outputs.writers import write_text_atomically
-from ganjax.sweep.space import from_flags
+from ganjax.config.sweep_space import from_flags
 
 SWEEP_FILE = "sweep.json"
 POINTS_DIR = "points"
