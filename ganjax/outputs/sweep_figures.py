@@ -54,6 +54,9 @@ def metric_against_figure(rows: Sequence[dict[str, Any]], metric: str, swept: Se
                     label="mean +- sem", zorder=4)
         if log:
             ax.set_xscale("log")
+            ax.minorticks_off()
+        if labels is None and len(xs) <= 8:  # tick exactly the swept values
+            ax.set_xticks(xs, [f"{v:.3g}" for v in xs])
         if labels is not None:
             ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_xlabel(key)
