@@ -39,7 +39,7 @@ def _fit(line: str) -> str:
 def catalog_lines() -> list[str]:
     """The lines `ganjax list` prints: per experiment a header, then one indented line per
     variant (spec, stated time, description), in columns aligned across all experiments."""
-    from ganjax.config.loading import (bundled_experiments, experiment_summary,
+    from ganjax.config.loading import (bundled_experiments, defines_sweep, experiment_summary,
                                        experiment_variants)
 
     entries = [(name, experiment_summary(name), experiment_variants(name))
@@ -56,6 +56,10 @@ def catalog_lines() -> list[str]:
     lines.append("")
     lines.append("Train one with `ganjax train --config SPEC`; show its every setting with "
                  "`ganjax config SPEC`.")
+    swept = [name for name, _, _ in entries if defines_sweep(name)]
+    if swept:
+        lines.append(_fit(f"Sweeps of their own (get_sweep()): {', '.join(swept)}; "
+                          f"train one with `ganjax sweep --config NAME`."))
     return lines
 
 

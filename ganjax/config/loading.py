@@ -77,6 +77,13 @@ def experiment_summary(spec: str) -> str:
     return doc.strip().splitlines()[0].strip() if doc.strip() else ""
 
 
+def defines_sweep(spec: str) -> bool:
+    """Whether an experiment file defines `get_sweep()` (read from its source, not run)."""
+    tree = _experiment_source(spec)[1]
+    return any(isinstance(node, ast.FunctionDef) and node.name == "get_sweep"
+               for node in tree.body)
+
+
 def experiment_variants(spec: str) -> list[Variant]:
     """The variants of an experiment (bundled name or file), the default first, read from its
     source without running it (so without JAX): the default is get_config's default argument,
