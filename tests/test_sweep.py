@@ -161,6 +161,21 @@ def test_a_sweep_resumes_exactly_and_skips_finished_points(tmp_path, capsys):
     assert summary.stat().st_mtime_ns == before
 
 
+def test_a_group_killed_after_its_last_checkpoint_is_evaluated_on_rerun(tmp_path):
+    plan = driver.plan("ring8", TINY, ["seed=0:2"], str(tmp_path / "w"))
+    driver.run_groups(plan, log=lambda m: None)
+    summaries = [pathlib.Path(p.workdir(plan.workdir), "summary.json") for p in plan.points]
+    before = [json.loads(f.read_text()) for f in summaries]
+    for f in summaries:  # as if killed between the final checkpoint and summary.json
+        f.unlink()
+    driver.run_groups(driver.plan("ring8", TINY, ["seed=0:2"], str(tmp_path / "w")),
+                      log=lambda m: None)
+    for f, old in zip(summaries, before):
+        new = json.loads(f.read_text())
+        assert new["step"] == 30 and new["resumed_from_step"] == 30
+        assert new["eval/hq_fraction"] == old["eval/hq_fraction"]
+
+
 def test_another_sweep_in_the_same_folder_is_refused(tmp_path):
     driver.plan("ring8", TINY, ["seed=0:2"], str(tmp_path / "w"))
     with pytest.raises(WorkdirError, match="holds another sweep"):

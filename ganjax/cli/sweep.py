@@ -164,11 +164,8 @@ def _collect(workdir: str) -> int:
                   title=f"sweep of {sweep_plan.record['config']}")
     rows = out["rows"]
     done = sum(r["status"] == "finished" for r in rows)
-    with open(os.path.join(workdir, "results.md"), encoding="utf-8") as f:
-        text = f.read()
-    table = text.split("## Mean +- standard error over seeds", 1)[-1].split("## Every point")[0]
-    if table.strip() and table.count("\n") <= 30:
-        print(table.strip())
+    if out["mean_table"].count("\n") <= 30:
+        print(out["mean_table"])
     print(f"ganjax: sweep: {done}/{len(rows)} points finished; tables in "
           f"{os.path.join(workdir, 'results.md')} and results.csv, aggregate.csv; figures in "
           f"{os.path.join(workdir, 'figures')}/")

@@ -126,14 +126,21 @@ def experiment_variants(spec: str) -> list[Variant]:
             for n in names]
 
 
+def load_experiment_module(spec: str) -> Any:
+    """The experiment file of `spec` run as a module (its get_config, get_sweep, ...)."""
+    module_spec = importlib.util.spec_from_file_location("_ganjax_experiment",
+                                                         experiment_path(spec))
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
 def load_config(spec: str | None = None) -> ConfigDict:
     """Loads `path/to/file.py[:arg]` or a bundled experiment name (`ring8`, `ring8:vanilla`)."""
     spec = spec or "ring8"
     path_part, _, arg = spec.partition(":")
     path = experiment_path(spec)
-    module_spec = importlib.util.spec_from_file_location("_ganjax_experiment", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    module = load_experiment_module(spec)
     if not hasattr(module, "get_config"):
         raise ConfigError(f"--config {spec}: {path} defines no get_config()")
     if arg and not inspect.signature(module.get_config).parameters:

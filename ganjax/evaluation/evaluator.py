@@ -128,16 +128,20 @@ def d_grid_for(source: GaussianMixture) -> np.ndarray:
     return np.stack([xs.ravel(), ys.ravel()], 1)
 
 
+def _toy_eval_sizes(algorithm: GANAlgorithm, source: GaussianMixture,
+                    config: ml_collections.ConfigDict) -> tuple[int, int, int, np.ndarray | None]:
+    """(samples, D's group size, real groups, D's grid or None for a packed D) of a toy eval."""
+    n, group = config.eval.num_samples, algorithm.gan.d_group
+    return n, group, max(n // group, 1), d_grid_for(source) if group == 1 else None
+
+
 def toy_eval_program(algorithm: GANAlgorithm, source: GaussianMixture,
                      config: ml_collections.ConfigDict) -> Callable:
     """The compiled part of a toy evaluation: `(g_params, state, noise_key, reference_key) ->
     (samples, real, mean D on the data, D on the grid)`. The keys are arguments, so one
     program serves every seed of a sweep's group (`make_toy_evaluator(..., program=)`)."""
     gan = algorithm.gan
-    n = config.eval.num_samples
-    group = gan.d_group
-    n_groups = max(n // group, 1)
-    grid = d_grid_for(source) if group == 1 else None
+    n, group, n_groups, grid = _toy_eval_sizes(algorithm, source, config)
 
     @jax.jit
     def evaluate(g_params, state, noise_key, reference_key):
@@ -160,11 +164,7 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
     """Moments (1-D) or mode coverage (2-D) of eval.num_samples samples, and D on the data.
 
     `program`: a `toy_eval_program` of a config of the same structure to share (sweeps)."""
-    gan = algorithm.gan
-    n = config.eval.num_samples
-    group = gan.d_group
-    n_groups = max(n // group, 1)
-    grid = d_grid_for(source) if group == 1 else None
+    n, group, n_groups, grid = _toy_eval_sizes(algorithm, source, config)
     evaluate = program or toy_eval_program(algorithm, source, config)
     keys = (eval_noise_key(config.seed), eval_reference_key(config.seed))
 

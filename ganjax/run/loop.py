@@ -90,8 +90,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
     if resume:
         state, start_step, pending = _resume(checkpointer, state, t.steps, log)
     if main:
-        with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
-            f.write(config_lib.to_json(config))
+        write_run_config(workdir, config)
 
     session = Session(experiment, state, mesh)
     if resume and start_step >= t.steps:
@@ -104,8 +103,7 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
                           sinks=open_wandb(config, workdir, name) if main else ())
     progress = Progress(t.steps, start_step) if verbose and main else None
     # log_window: per-step metrics since the last log, so a resumed run logs the same means.
-    meta = {"experiment": name, "config": config.to_dict(),
-            "data_position": "the batches of step s are a pure function of (seed, s)"}
+    meta = checkpoint_meta(name, config)
     log_hook = LogHook(config, writer, progress, pending)
     eval_hook = EvalHook(config, writer, os.path.join(workdir, "figures") if main else None,
                          name)
@@ -130,26 +128,45 @@ def train(config: ml_collections.ConfigDict, workdir: str, name: str = "experime
 
     result = eval_hook.result
     step = session.step
-    clock = session.clock
-    summary = {
+    summary = run_summary(workdir, name, step, result, wall, session.clock,
+                          session.first_chunk_s, start_step if resume else None, mesh.size)
+    if main:
+        write_final_outputs(workdir, name, step, result, writer.records, summary)
+    return summary
+
+
+def write_run_config(workdir: str, config: ml_collections.ConfigDict) -> None:
+    """The run's resolved config as workdir/config.json (what resuming and `ganjax eval` read)."""
+    with open(os.path.join(workdir, "config.json"), "w", encoding="utf-8") as f:
+        f.write(config_lib.to_json(config))
+
+
+def checkpoint_meta(name: str, config: ml_collections.ConfigDict) -> dict[str, Any]:
+    """What every checkpoint of a run saves beside its state (the hooks add the log window)."""
+    return {"experiment": name, "config": config.to_dict(),
+            "data_position": "the batches of step s are a pure function of (seed, s)"}
+
+
+def run_summary(workdir: str, name: str, step: int, result: EvalResult, wall_s: float,
+                clock: Any, first_chunk_s: float | None, resumed_from: int | None,
+                devices: int) -> dict[str, Any]:
+    """summary.json of a run that trained to `step`: final eval, times, where it ran."""
+    return {
         "experiment": name,
         "step": step,
         **{f"eval/{k}": v for k, v in result.metrics.items()},
-        "wall_time_s": wall,
+        "wall_time_s": wall_s,
         # Training alone: compilation and evaluation are counted apart.
         "steps_per_s": clock.steps_per_s,
         "train_time_s": clock.train_s,
         "compile_time_s": clock.compile_s,
         "eval_time_s": clock.eval_s,
-        "time_to_first_chunk_s": session.first_chunk_s,
-        "resumed_from_step": start_step if resume else None,
-        "devices": mesh.size,
+        "time_to_first_chunk_s": first_chunk_s,
+        "resumed_from_step": resumed_from,
+        "devices": devices,
         "processes": jax.process_count(),
         "figure": final_figure(workdir),
     }
-    if main:
-        write_final_outputs(workdir, name, step, result, writer.records, summary)
-    return summary
 
 
 def final_figure(workdir: str) -> str:

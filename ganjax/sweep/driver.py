@@ -14,6 +14,7 @@ import dataclasses
 import os
 from typing import Any, Callable, Sequence
 
+from ganjax.errors import ConfigError, WorkdirError
 from ganjax.run.loop import train
 from ganjax.sweep.group import point_status, train_group
 from ganjax.sweep.grouping import describe_groups, group_points
@@ -55,7 +56,6 @@ def open_plan(workdir: str) -> SweepPlan:
     """The plan of an existing sweep folder (for launcher jobs and --collect)."""
     record = read_record(workdir)
     if record is None:
-        from ganjax.errors import WorkdirError
         raise WorkdirError(f"{workdir} holds no sweep (no sweep.json); start one with "
                            f"`ganjax sweep --config ... --sweep ... --workdir {workdir}`")
     return SweepPlan(workdir, record, points_from_record(record), record["groups"])
@@ -77,7 +77,6 @@ def run_groups(p: SweepPlan, only: Sequence[int] | None = None,
     chosen = range(len(p.groups)) if only is None else only
     for g in chosen:
         if not 0 <= g < len(p.groups):
-            from ganjax.errors import ConfigError
             raise ConfigError(f"--group {g}: this sweep has groups 0..{len(p.groups) - 1}")
         pending = [p.points[i] for i in p.groups[g]
                    if point_status(p.points[i], p.workdir) == "pending"]

@@ -20,7 +20,6 @@ import jax
 import numpy as np
 
 from ganjax.data import make_source
-from ganjax.engine.algorithm import initial_state
 from ganjax.engine.build import build
 from ganjax.engine.hparams import read_values
 from ganjax.engine.rng import init_key
@@ -31,7 +30,8 @@ from ganjax.outputs.writers import MetricWriter, Progress, jsonable, write_text_
 from ganjax.run.checkpoint import Checkpointer, latest_step_on_disk
 from ganjax.run.experiment import build_step
 from ganjax.run.hooks import CheckpointHook, EvalHook, LogHook, StopSignals
-from ganjax.run.loop import final_figure, write_final_outputs
+from ganjax.run.loop import (checkpoint_meta, run_summary, write_final_outputs,
+                             write_run_config)
 from ganjax.run.timing import RunClock, compile_seconds
 from ganjax.run.workdir import prepare_workdir
 from ganjax.sweep.points import Point
@@ -96,8 +96,7 @@ class PointRun:
 
     def start(self, start_step: int, pending: list, signals: StopSignals) -> None:
         c = self.point.config
-        with open(os.path.join(self.workdir, "config.json"), "w", encoding="utf-8") as f:
-            f.write(config_lib.to_json(c))
+        write_run_config(self.workdir, c)
         self.writer = MetricWriter(self.workdir, tensorboard=True, resume_step=start_step)
         self.log_hook = LogHook(c, self.writer, None, pending)
         self.eval_hook = EvalHook(c, self.writer, os.path.join(self.workdir, "figures"),
@@ -105,9 +104,7 @@ class PointRun:
         # Time-based saves are decided once for the whole group (GroupRun), never per point.
         no_timer = config_lib.ConfigDict(c.to_dict())
         no_timer.train.checkpoint_every_minutes = 0.0
-        meta = {"experiment": self.point.name, "config": c.to_dict(),
-                "data_position": "the batches of step s are a pure function of (seed, s)",
-                "sweep_point": self.point.overrides}
+        meta = {**checkpoint_meta(self.point.name, c), "sweep_point": self.point.overrides}
         self.checkpoint_hook = CheckpointHook(no_timer, self.checkpointer, self.log_hook, meta,
                                               signals, None, start_step or None)
         self.hooks = [self.log_hook, self.eval_hook, self.checkpoint_hook]
@@ -277,24 +274,17 @@ def _mark_diverged(run: PointRun, group: GroupRun, index: int, why: str,
 def _finish(group: GroupRun) -> list[dict[str, Any]]:
     """Each finished point's figures and summary.json, as `ganjax train` writes them."""
     summaries = []
-    devices = group.mesh.size
-    for run in group.runs:
+    clock = group.clock
+    for i, run in enumerate(group.runs):
         if run.done:
             continue
-        result = run.eval_hook.result
-        clock = group.clock
-        summary = {
-            "experiment": run.point.name, "step": group.step,
-            **{f"eval/{k}": v for k, v in result.metrics.items()},
-            "wall_time_s": clock.train_s + clock.compile_s + clock.eval_s,
-            "steps_per_s": clock.steps_per_s, "train_time_s": clock.train_s,
-            "compile_time_s": clock.compile_s, "eval_time_s": clock.eval_s,
-            "time_to_first_chunk_s": group.first_chunk_s,
-            "resumed_from_step": group.start or None, "devices": devices, "processes": jax.process_count(),
-            "figure": final_figure(run.workdir), "sweep": {
-                "point": run.point.overrides, "replicas_in_group": len(group.runs),
-                "times": "shared by the group's replicas (one vectorized program)"},
-        }
+        # A group restored at its last step (killed after the final save) trained nothing more.
+        result = run.eval_hook.result or group.evaluators[i](group.replica_state(i))
+        summary = run_summary(run.workdir, run.point.name, group.step, result,
+                              clock.train_s + clock.compile_s + clock.eval_s, clock,
+                              group.first_chunk_s, group.start or None, group.mesh.size)
+        summary["sweep"] = {"point": run.point.overrides, "replicas_in_group": len(group.runs),
+                            "times": "shared by the group's replicas (one vectorized program)"}
         write_final_outputs(run.workdir, run.point.name, group.step, result,
                             run.writer.records, jsonable(summary))
         summaries.append(summary)

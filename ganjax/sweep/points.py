@@ -9,7 +9,6 @@ in `<workdir>/points/<name>/`, a normal run folder: `ganjax sample/eval --workdi
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import inspect
 import json
 import os
@@ -19,7 +18,7 @@ from typing import Any, Sequence
 import ml_collections
 
 from ganjax import config as config_lib
-from ganjax.config.loading import experiment_path
+from ganjax.config.loading import load_experiment_module
 from ganjax.errors import ConfigError, WorkdirError
 from ganjax.outputs.writers import write_text_atomically
 from ganjax.config.sweep_space import from_flags
@@ -73,12 +72,8 @@ def _compact(value: Any) -> str:
 
 def load_sweep_function(spec: str) -> list[dict[str, Any]] | None:
     """The points of the experiment file's `get_sweep([arg])`, or None when it has none."""
-    path = experiment_path(spec)
     arg = spec.partition(":")[2]
-    module_spec = importlib.util.spec_from_file_location("_ganjax_sweep", path)
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    get_sweep = getattr(module, "get_sweep", None)
+    get_sweep = getattr(load_experiment_module(spec), "get_sweep", None)
     if get_sweep is None:
         return None
     takes_arg = bool(inspect.signature(get_sweep).parameters)
@@ -173,6 +168,5 @@ def _comparable(record: dict[str, Any]) -> str:
 
 def points_from_record(record: dict[str, Any]) -> list[Point]:
     """The Points of a sweep.json (configs rebuilt and validated again)."""
-    points = build_points(record["config"], record["overrides"],
-                          [p["overrides"] for p in record["points"]])
-    return points
+    return build_points(record["config"], record["overrides"],
+                        [p["overrides"] for p in record["points"]])

@@ -129,7 +129,8 @@ def _write_csv(path: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]
 
 def collect(points: Sequence[Point], sweep_dir: str, swept: Sequence[str],
             title: str = "sweep") -> dict[str, Any]:
-    """Writes the tables and figures of a sweep; returns {rows, aggregate, files}."""
+    """Writes the tables and figures of a sweep; returns {rows, aggregate, figures, metrics,
+    mean_table (the markdown of the mean +- sem table)}."""
     rows = [point_row(p, sweep_dir) for p in points]
     metrics = metric_names(rows, swept)
     columns = ["point", "status", *swept, "step", *metrics]
@@ -142,15 +143,14 @@ def collect(points: Sequence[Point], sweep_dir: str, swept: Sequence[str],
     summary_cols = [*settings, "n", "diverged", *[f"{m}_mean" for m in metrics]]
     mean_sem = [{**a, **{f"{m}_mean": _mean_pm(a, m) for m in metrics}} for a in agg]
     finished = sum(r["status"] == "finished" for r in rows)
+    mean_table = markdown_table(mean_sem, summary_cols,
+                                [short_key(k) for k in settings] + ["n", "diverged"] + metrics)
     text = [f"# {title}", "",
             f"{len(rows)} points: {finished} finished, "
             f"{sum(r['status'] == 'diverged' for r in rows)} diverged, "
             f"{sum(r['status'] == 'pending' for r in rows)} pending. Written by "
             f"`ganjax sweep --collect` from the points' summary.json files.", "",
-            "## Mean +- standard error over seeds", "",
-            markdown_table(mean_sem, summary_cols,
-                           [short_key(k) for k in settings] + ["n", "diverged"] + metrics),
-            "", "## Every point", "",
+            "## Mean +- standard error over seeds", "", mean_table, "", "## Every point", "",
             markdown_table(rows, columns, [short_key(c) for c in columns]), ""]
     figures = []
     if finished:
@@ -159,7 +159,8 @@ def collect(points: Sequence[Point], sweep_dir: str, swept: Sequence[str],
             figures.append(plot_metric_against(rows, m, swept, path, f"{title}: {m}"))
     text += [f"![{os.path.basename(f)}](figures/{os.path.basename(f)})" for f in figures]
     write_text_atomically(os.path.join(sweep_dir, "results.md"), "\n".join(text) + "\n")
-    return {"rows": rows, "aggregate": agg, "figures": figures, "metrics": metrics}
+    return {"rows": rows, "aggregate": agg, "figures": figures, "metrics": metrics,
+            "mean_table": mean_table}
 
 
 def _mean_pm(agg: dict[str, Any], metric: str) -> str:
