@@ -50,8 +50,11 @@ LAYERS: dict[int, tuple[str, ...]] = {
     # 5 Sweeps: many runs of one experiment (points, groups, vectorized groups, launchers,
     #   tables), on top of the run layer.
     5: ("ganjax.sweep.*",),
-    # 6 The command line: argparse commands that call into the run and sweep layers.
-    6: ("ganjax.cli.*",),
+    # 6 Reproductions: paper recipes (experiments/reproductions) run over runs and sweeps, their
+    #   reports and the gallery; studies of their own (the Dirac-GAN).
+    6: ("ganjax.reproduce.*", "ganjax.experiments.reproductions.*"),
+    # 7 The command line: argparse commands that call into the layers below.
+    7: ("ganjax.cli.*",),
 }
 
 # Modules that must load without these (they are imported by `ganjax --help`, config checks...).
@@ -385,8 +388,9 @@ def test_layer_table_matching():
     assert layer_of("ganjax") == 0
     assert layer_of("ganjax.config") == 0 and layer_of("ganjax.config.base") == 0
     assert layer_of("ganjax.engine.state") == 2
-    assert layer_of("ganjax.cli") == 6
+    assert layer_of("ganjax.cli") == 7
     assert layer_of("ganjax.experiments.ring8") == 1
+    assert layer_of("ganjax.experiments.reproductions.mescheder2018_dirac") == 6  # the longest
     assert layer_of("ganjax.newthing") is None  # "ganjax" covers the package __init__ only
     assert layer_of("ganjax.engineering") is None  # "ganjax.engine.*" is not a string prefix
     assert _relative_base("ganjax.run.loop", False, 1, "hooks") == "ganjax.run.hooks"

@@ -4,8 +4,9 @@ Commands: `train` (train.py), `sample` (sample.py), `eval` (eval.py), `list` (ca
 bundled experiments and their variants), `config` (show_config.py: an experiment's resolved
 config, every key), `train-classifier` (train_classifier.py: the evaluation CNN of a
 dataset), `features` (features.py: a trained D's features under a linear classifier) and
-`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps) and `sweep` (sweep.py: many
-runs, vectorized where they share a program). `train`, `config` and
+`latent` (latent.py: interpolations, class rows, InfoGAN code sweeps), `sweep` (sweep.py: many
+runs, vectorized where they share a program) and `reproduce` (reproduce.py: paper
+reproductions, their reports and the gallery). `train`, `config` and
 `train-classifier` take `--config.KEY=VALUE` overrides.
 
 JAX and the library are imported inside the commands, so that `ganjax --help` is instant and
@@ -22,6 +23,7 @@ from ganjax.cli import catalog as list_command
 from ganjax.cli import eval as eval_command
 from ganjax.cli import features as features_command
 from ganjax.cli import latent as latent_command
+from ganjax.cli import reproduce as reproduce_command
 from ganjax.cli import sample as sample_command
 from ganjax.cli import show_config as config_command
 from ganjax.cli import sweep as sweep_command
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     features_command.add_parser(commands)
     latent_command.add_parser(commands)
     sweep_command.add_parser(commands)
+    reproduce_command.add_parser(commands)
     return parser
 
 
@@ -85,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "sweep":
         return sweep_command.run(args, overrides)
     if overrides:
-        uses = "it lists the experiments" if args.command == "list" else \
-            "it uses the run's config.json"
+        uses = {"list": "it lists the experiments",
+                "reproduce": "a reproduction fixes its own configs"}.get(
+                    args.command, "it uses the run's config.json")
         parser.error(f"{args.command} takes no --config overrides ({uses})")
     if args.command == "list":
         return list_command.run(args)
@@ -96,4 +100,6 @@ def main(argv: list[str] | None = None) -> int:
         return features_command.run(args)
     if args.command == "latent":
         return latent_command.run(args)
+    if args.command == "reproduce":
+        return reproduce_command.run(args)
     return eval_command.run(args)

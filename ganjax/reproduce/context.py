@@ -1,0 +1,209 @@
+"""What a reproduction recipe runs in: its folder, its seeds, and the pieces of its report.
+
+`run(ctx)` of a recipe trains with `ctx.train` (one `ganjax train` run) and `ctx.sweep` (one
+`ganjax sweep`), computes anything else with `ctx.cached`, and states its results with
+`ctx.compare` (ours against the paper, mean +- standard error over seeds), `ctx.table`,
+`ctx.figure`, `ctx.protocol`, `ctx.text` and `ctx.number`. Every training run and sweep lives in
+the reproduction's folder and resumes there, and every cached computation is stored as JSON, so
+running the same reproduction again picks up where it stopped and a finished one only rewrites
+its report. Each step records the exact command that reproduces it alone, for the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ganjax.outputs.writers import jsonable, write_text_atomically
+from ganjax.reproduce.recipe import Recipe
+
+
+def format_override(value: Any) -> str:
+    """A config value as `--config.KEY=VALUE` takes it (true/false for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (tuple, list)):
+        return ",".join(format_override(v) for v in value)
+    return str(value)
+
+
+def mean_sem(values: Sequence[float]) -> tuple[float, float, int]:
+    """(mean, standard error of the mean (NaN for one value), n) of the finite values."""
+    vals = np.asarray([v for v in values if v is not None and math.isfinite(v)], np.float64)
+    if vals.size == 0:
+        return float("nan"), float("nan"), 0
+    sem = float(vals.std(ddof=1) / np.sqrt(vals.size)) if vals.size > 1 else float("nan")
+    return float(vals.mean()), sem, int(vals.size)
+
+
+def format_mean_sem(mean: float, sem: float, n: int, digits: int = 4) -> str:
+    """"0.961 +- 0.004 (n=10)", "0.961" for one value, "n/a" for none."""
+    if n == 0 or math.isnan(mean):
+        return "n/a"
+    if n == 1 or math.isnan(sem):
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} +- {sem:.2g} (n={n})"
+
+
+@dataclasses.dataclass
+class Comparison:
+    """One row of an ours-against-the-paper table."""
+
+    table: str
+    row: str
+    metric: str
+    values: list[float]
+    paper: str
+    note: str = ""
+
+    def ours(self) -> str:
+        return format_mean_sem(*mean_sem(self.values))
+
+
+DEFAULT_MNIST = "tfds:mnist"
+
+
+class Context:
+    """The reproduction `recipe` running in `workdir` (see the module docstring)."""
+
+    def __init__(self, recipe: Recipe, workdir: str, quick: bool, seeds: int,
+                 log: Callable[[str], None] = print, mnist: str = DEFAULT_MNIST):
+        self.recipe, self.workdir, self.quick = recipe, workdir, quick
+        self.mnist = mnist
+        self.seeds = list(range(seeds))
+        self.log = log
+        self.commands: list[str] = []
+        self.comparisons: list[Comparison] = []
+        self.tables: list[tuple[str, list[str], list[list[Any]]]] = []
+        self.figures: list[tuple[str, str]] = []
+        self.protocols: dict[str, str] = {}
+        self.texts: list[str] = []
+        self.numbers: dict[str, Any] = {}
+        self.step_times: dict[str, float] = _read_json(self._timings_path()) or {}
+        os.makedirs(workdir, exist_ok=True)
+
+    # -- where things go ------------------------------------------------------------------------
+
+    def path(self, *parts: str) -> str:
+        """A path inside the reproduction's folder; its parent folder is created."""
+        path = os.path.join(self.workdir, *parts)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path
+
+    def _timings_path(self) -> str:
+        return os.path.join(self.workdir, "cache", "step_times.json")
+
+    def _timed(self, label: str, work: Callable[[], Any]) -> Any:
+        start = time.perf_counter()
+        result = work()
+        self.step_times[label] = self.step_times.get(label, 0.0) + time.perf_counter() - start
+        write_text_atomically(self.path("cache", "step_times.json"),
+                              json.dumps(self.step_times, indent=1) + "\n")
+        return result
+
+    # -- running --------------------------------------------------------------------------------
+
+    def mnist_overrides(self) -> dict[str, str]:
+        """{"data.source": the MNIST this reproduction uses} (`--mnist`; TFDS's full MNIST by
+        default), noted once in the report."""
+        note = (f"MNIST used: `{self.mnist}`" + (" (the full TFDS MNIST)" if self.mnist ==
+                                                 DEFAULT_MNIST else
+                                                 " (not the full TFDS MNIST: numbers are not "
+                                                 "the paper's protocol on all 60,000 digits)"))
+        if note not in self.texts:
+            self.texts.append(note)
+        return {"data.source": self.mnist}
+
+    def train(self, label: str, spec: str, overrides: dict[str, Any] | None = None
+              ) -> dict[str, Any]:
+        """`ganjax train --config spec --config.K=V ...` in W/runs/<label>; its summary.json.
+        A finished run is read back, an unfinished one resumes from its checkpoints."""
+        from ganjax import config as config_lib
+        from ganjax.run.loop import train
+
+        texts = {k: format_override(v) for k, v in (overrides or {}).items()}
+        workdir = os.path.join(self.workdir, "runs", label)
+        self.commands.append(" ".join(["ganjax train --config", spec, *[
+            f"--config.{k}={v}" for k, v in texts.items()], "--workdir", workdir]))
+        config = config_lib.validate(config_lib.apply_overrides(config_lib.load_config(spec),
+                                                                texts))
+        summary = _read_json(os.path.join(workdir, "summary.json"))
+        if summary is not None and summary.get("step") == config.train.steps:
+            return summary
+        self.log(f"ganjax: reproduce {self.recipe.name}: training {label} ({spec})")
+        os.makedirs(os.path.dirname(workdir), exist_ok=True)
+        return self._timed(label, lambda: train(config, workdir, name=label))
+
+    def sweep(self, label: str, spec: str, axes: Sequence[str],
+              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """`ganjax sweep --config spec --sweep AXIS ... --config.K=V` in W/sweeps/<label>
+        (vectorized where points share a program); what `ganjax.sweep.results.collect` returns
+        (rows of every point, the aggregate over seeds, figures)."""
+        from ganjax.sweep import driver
+        from ganjax.sweep.results import collect
+
+        texts = {k: format_override(v) for k, v in (overrides or {}).items()}
+        workdir = os.path.join(self.workdir, "sweeps", label)
+        self.commands.append(" ".join(["ganjax sweep --config", spec,
+                                       *[f"--sweep '{a}'" for a in axes],
+                                       *[f"--config.{k}={v}" for k, v in texts.items()],
+                                       "--workdir", workdir]))
+        plan = driver.plan(spec, texts, list(axes), workdir)
+        if any(driver.point_status(p, workdir) == "pending" for p in plan.points):
+            self.log(f"ganjax: reproduce {self.recipe.name}: sweep {label} "
+                     f"({len(plan.points)} points)")
+            self._timed(label, lambda: driver.run_groups(plan, log=self.log))
+        return collect(plan.points, workdir, plan.record["swept_keys"], title=label)
+
+    def cached(self, label: str, compute: Callable[[], Any]) -> Any:
+        """compute(), stored as W/cache/<label>.json: computed once, read back on re-runs."""
+        path = self.path("cache", f"{label}.json")
+        stored = _read_json(path)
+        if stored is not None:
+            return stored
+        value = jsonable(self._timed(label, compute))
+        write_text_atomically(path, json.dumps(value) + "\n")
+        return value
+
+    # -- reporting ------------------------------------------------------------------------------
+
+    def compare(self, table: str, row: str, metric: str, ours: float | Sequence[float],
+                paper: str = "", note: str = "") -> None:
+        """A row of table `table`: our `metric` for `row` (one value or one per seed: mean +-
+        sem) beside the paper's (as the paper prints it; "" when it has none)."""
+        values = [float(ours)] if np.isscalar(ours) else [float(v) for v in ours]
+        self.comparisons.append(Comparison(table, row, metric, values, paper, note))
+
+    def table(self, title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """Any other table of the report."""
+        self.tables.append((title, list(columns), [list(r) for r in rows]))
+
+    def figure(self, path: str, caption: str) -> None:
+        """A figure (a PNG inside the folder) and what it shows."""
+        self.figures.append((os.path.relpath(path, self.workdir), caption))
+
+    def protocol(self, metric: str, text: str) -> None:
+        """How `metric` is measured (samples, splits, thresholds), for the report."""
+        self.protocols[metric] = text
+
+    def text(self, markdown: str) -> None:
+        """A paragraph of the report (findings, caveats: which data was used)."""
+        self.texts.append(markdown)
+
+    def number(self, key: str, value: Any) -> None:
+        """A number for results.json (what tests and the gallery read)."""
+        self.numbers[key] = jsonable(value)
+
+
+def _read_json(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None

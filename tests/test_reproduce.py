@@ -1,0 +1,184 @@
+"""`ganjax reproduce` (issue 14): recipes, the context they run in, reports, resuming, gallery.
+
+The toy reproductions run here with --quick (one seed) and their reports are checked against
+the sweep tables they were computed from; the Dirac-GAN recipe is checked against an
+independent float64 computation in tests/test_dirac.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from ganjax.cli import EXIT_CONFIG_ERROR, main
+from ganjax.errors import ConfigError
+from ganjax.reproduce import recipe as recipe_lib
+from ganjax.reproduce.context import Context, format_mean_sem, mean_sem
+from ganjax.reproduce.gallery import write_gallery
+from ganjax.reproduce.runner import reproduce
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+RECIPE_FILES = sorted(p.stem for p in (REPO / "experiments" / "reproductions").glob("*.py")
+                      if not p.name.startswith("_"))
+
+
+def test_every_recipe_file_is_listed_with_its_paper_and_times(capsys):
+    assert recipe_lib.recipe_names() == RECIPE_FILES
+    assert {"goodfellow2014_fig1", "mescheder2018_dirac", "veegan2017_table1"} <= set(
+        RECIPE_FILES)
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in RECIPE_FILES:
+        r = recipe_lib.read_recipe(name)
+        assert r.paper and r.compares and r.full_time.startswith("~") and r.seeds >= 1
+        assert f"{name}  (full {r.full_time}, --quick {r.quick_time}" in out
+        assert r.paper in out
+
+
+def test_listing_imports_no_jax():
+    code = ("import sys; from ganjax.cli import main; main(['reproduce', '--list']); "
+            "assert 'jax' not in sys.modules, 'jax imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+
+
+def test_bad_requests_get_one_line_and_exit_code(capsys, tmp_path):
+    assert main(["reproduce", "no_such_paper"]) == EXIT_CONFIG_ERROR
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "no reproduction named 'no_such_paper'" in err
+    assert "mescheder2018_dirac" in err
+    assert main(["reproduce"]) == EXIT_CONFIG_ERROR
+    assert "needs a NAME" in capsys.readouterr().err
+    assert main(["reproduce", "mescheder2018_dirac", "--seeds", "0",
+                 "--workdir", str(tmp_path / "w")]) == EXIT_CONFIG_ERROR
+    assert "--seeds 0: must be >= 1" in capsys.readouterr().err
+    assert not (tmp_path / "w").exists()  # nothing left behind that blocks the fixed command
+    with pytest.raises(SystemExit):
+        main(["reproduce", "mescheder2018_dirac", "--config.train.steps=5"])
+    assert "takes no --config overrides" in capsys.readouterr().err
+
+
+def test_a_recipe_without_its_constants_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "broken.py").write_text('"""Broken."""\nPAPER = "x"\n\ndef run(ctx):\n    pass\n')
+    monkeypatch.setattr(recipe_lib, "recipes_dir", lambda: str(tmp_path))
+    with pytest.raises(ConfigError, match="missing: COMPARES, FULL_TIME, QUICK_TIME"):
+        recipe_lib.read_recipe("broken")
+
+
+def test_mean_and_standard_error_match_numpy():
+    values = [0.9, 0.95, 0.97, float("nan"), 0.99]
+    mean, sem, n = mean_sem(values)
+    finite = np.array([0.9, 0.95, 0.97, 0.99])
+    assert n == 4 and mean == pytest.approx(finite.mean())
+    assert sem == pytest.approx(finite.std(ddof=1) / 2.0)
+    assert format_mean_sem(mean, sem, n) == f"{finite.mean():.4g} +- {sem:.2g} (n=4)"
+    assert format_mean_sem(*mean_sem([2.5])) == "2.5"
+    assert format_mean_sem(*mean_sem([])) == "n/a"
+
+
+def _rows(sweep_dir: pathlib.Path) -> list[dict]:
+    with open(sweep_dir / "results.csv", newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def _results(workdir: pathlib.Path) -> dict:
+    return json.loads((workdir / "results.json").read_text())
+
+
+def _row(results: dict, table_start: str, row: str, metric: str) -> dict:
+    return next(c for c in results["comparisons"] if c["table"].startswith(table_start)
+                and c["row"] == row and c["metric"] == metric)
+
+
+@pytest.fixture(scope="module")
+def toy_reports(tmp_path_factory) -> pathlib.Path:
+    root = tmp_path_factory.mktemp("reproductions")
+    for name in ("goodfellow2014_fig1", "veegan2017_table1"):
+        reproduce(name, str(root / f"{name}_quick"), quick=True, seeds=1, log=lambda _: None)
+    return root
+
+
+def test_goodfellow_fig1_reports_the_numbers_its_sweep_computed(toy_reports):
+    workdir = toy_reports / "goodfellow2014_fig1_quick"
+    results = _results(workdir)
+    (row,) = _rows(workdir / "sweeps" / "gaussian_1d")
+    assert row["status"] == "finished"
+    for metric, key in (("mean", "mean"), ("std", "std"), ("mean D(x), x ~ data", "d_on_data")):
+        entry = _row(results, "Ours", "G's samples" if key != "d_on_data" else "D on data",
+                     metric)
+        assert entry["values"] == [pytest.approx(float(row[key]), rel=1e-6)]
+    report = (workdir / "report.md").read_text()
+    assert f"| G's samples | std | {float(row['std']):.4g} |" in report
+    assert "quick (--quick" in report and "--workdir" in report and "Hardware:" in report
+    for figure in results["figures"]:
+        assert (workdir / figure["path"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports):
+    workdir = toy_reports / "veegan2017_table1_quick"
+    results = _results(workdir)
+    for dataset, sweep in (("ring8", "ring8_vanilla"), ("ring8", "ring8"),
+                           ("grid25", "grid25_vanilla"), ("grid25", "grid25")):
+        (row,) = _rows(workdir / "sweeps" / sweep)
+        label = "ganjax plain GAN" if sweep.endswith("vanilla") else "ganjax recommended"
+        hq = _row(results, dataset, label, "high-quality %")
+        assert hq["values"] == [pytest.approx(100 * float(row["hq_fraction"]), rel=1e-6)]
+        modes = _row(results, dataset, label, "modes")
+        assert modes["values"] == [float(row["modes"])]
+        assert modes["paper"].endswith("(PacGAN3)" if label.endswith("recommended")
+                                       else "(GAN (PacGAN))")
+    titles = [t["title"] for t in results["tables"]]
+    assert titles == ["ring8: published rows", "grid25: published rows"]
+    assert len(results["figures"]) == 4
+    assert all((workdir / f["path"]).exists() for f in results["figures"])
+
+
+def test_a_finished_reproduction_resumes_without_training_again(toy_reports):
+    workdir = toy_reports / "goodfellow2014_fig1_quick"
+    before = _results(workdir)
+    (workdir / "report.md").unlink()
+    messages = []
+    reproduce("goodfellow2014_fig1", str(workdir), quick=True, seeds=1, log=messages.append)
+    after = _results(workdir)
+    assert not any("training" in m or ": sweep " in m for m in messages), messages
+    assert after["step_times_s"] == before["step_times_s"]  # nothing was computed again
+    assert after["comparisons"] == before["comparisons"]
+    assert (workdir / "report.md").exists()
+
+
+def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
+    out = tmp_path / "docs" / "reproductions.md"
+    path, missing = write_gallery(str(out), str(toy_reports))
+    text = out.read_text()
+    assert path == str(out)
+    assert set(missing) == set(RECIPE_FILES) - {"goodfellow2014_fig1", "veegan2017_table1"}
+    assert "`ganjax reproduce goodfellow2014_fig1 --quick`: quick (reduced) version" in text
+    assert "### ring8: ours against the published rows" in text
+    for name in missing:
+        assert f"Not run yet: `ganjax reproduce {name}`" in text
+    images = sorted(os.listdir(tmp_path / "docs" / "images" / "reproductions"))
+    assert len(images) == 2 + 4 and all(i.endswith(".png") for i in images)
+    for image in images:
+        assert f"(images/reproductions/{image})" in text
+
+
+def test_context_caches_a_computation_once(tmp_path):
+    recipe = recipe_lib.read_recipe("mescheder2018_dirac")
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"x": math.pi, "bad": float("nan")}
+
+    for _ in range(2):
+        ctx = Context(recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
+        assert ctx.cached("thing", compute) == {"x": math.pi, "bad": None}
+    assert len(calls) == 1
+    assert set(json.loads((tmp_path / "cache" / "step_times.json").read_text())) == {"thing"}
