@@ -22,7 +22,7 @@ from ganjax.cli import EXIT_CONFIG_ERROR, main
 from ganjax.errors import ConfigError
 from ganjax.reproduce import recipe as recipe_lib
 from ganjax.reproduce.context import Context, format_mean_sem, mean_sem
-from ganjax.reproduce.gallery import write_gallery
+from ganjax.reproduce.gallery import update_readme, write_gallery
 from ganjax.reproduce.runner import reproduce
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -167,6 +167,20 @@ def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     assert len(images) == 2 + 4 and all(i.endswith(".png") for i in images)
     for image in images:
         assert f"(images/reproductions/{image})" in text
+
+
+def test_readme_blocks_are_filled_from_the_reports(toy_reports, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n<!-- reproduction: veegan2017_table1 -->\nold table\n"
+                      "<!-- /reproduction -->\ntext\n<!-- reproduction: li2015_gmmn -->\nkept\n"
+                      "<!-- /reproduction -->\n")
+    assert update_readme(str(readme), str(toy_reports)) == ["veegan2017_table1"]
+    text = readme.read_text()
+    assert "old table" not in text and "kept" in text and text.startswith("# x\n")
+    results = _results(toy_reports / "veegan2017_table1_quick")
+    for table in results["markdown_tables"]:
+        assert table["markdown"] in text
+    assert "`ganjax reproduce veegan2017_table1 --quick`" in text
 
 
 def test_context_caches_a_computation_once(tmp_path):

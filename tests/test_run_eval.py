@@ -71,7 +71,8 @@ def test_toy_run_reports_mode_coverage_and_data_space_fid(tmp_path, capsys, monk
     result = json.load(open(os.path.join(workdir, "eval_20.json")))
     assert out.rstrip().endswith(os.path.join(workdir, "eval_20.json"))
     metrics, protocol = result["metrics"], result["protocol"]
-    assert set(metrics) >= {"modes", "hq_fraction", "mode_kl", "fid", "kid_mean", "kid_std"}
+    assert set(metrics) >= {"modes", "hq_fraction", "mode_kl", "fid", "kid_mean", "kid_std",
+                            "spread_ratio", "mixture_mmd", "mixture_mmd_perfect"}
     assert 0 <= metrics["modes"] <= 8 and 0 <= metrics["hq_fraction"] <= 1
     assert protocol["feature_network"] == "identity (data space)"
     assert protocol["num_generated"] == protocol["num_reference"] == 300

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 from ganjax.data import toy
-from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.evaluation.toy import (mixture_fidelity, mixture_mmd, mode_coverage, mode_spread,
+                                   perfect_mixture_mmd, perfect_spread_ratio, sample_moments)
+from ganjax.outputs import figures
 
 # A perfect generator's high-quality fraction: P(chi2 with 2 dof <= 3^2) = 1 - exp(-4.5).
 PERFECT_HQ = 1 - np.exp(-4.5)
@@ -70,3 +72,87 @@ def test_no_high_quality_samples_gives_undefined_kl():
     ring = toy.ring(8, 1.0, 0.01)
     metrics = mode_coverage(np.zeros((10, 2)), ring.centers, 0.01)
     assert metrics["modes"] == 0 and metrics["hq_fraction"] == 0 and np.isnan(metrics["mode_kl"])
+
+
+# --- fidelity beyond the HQ fraction: spread ratio and MMD to the true mixture ---------------
+
+RING8 = toy.ring(8, 1.0, 0.01)
+
+
+def _ring_draw(n: int, seed: int, scale: float = 1.0) -> np.ndarray:
+    """n points of RING8 drawn with numpy, each mode's noise scaled by `scale`."""
+    rng = np.random.default_rng(seed)
+    return (RING8.centers[rng.integers(0, 8, n)]
+            + scale * RING8.std * rng.standard_normal((n, 2)))
+
+
+def test_perfect_spread_ratio_matches_the_rayleigh_closed_form_and_monte_carlo():
+    t = 3.0
+    rayleigh = 2 * (1 - (1 + t ** 2 / 2) * np.exp(-t ** 2 / 2)) / (1 - np.exp(-t ** 2 / 2))
+    assert perfect_spread_ratio(2, t) == pytest.approx(np.sqrt(rayleigh / 2), rel=1e-12)
+    assert perfect_spread_ratio(2, t) == pytest.approx(0.9744, abs=1e-4)
+    r2 = (np.random.default_rng(0).standard_normal((400_000, 1)) ** 2).sum(1)
+    assert perfect_spread_ratio(1, t) == pytest.approx(np.sqrt(r2[r2 <= 9].mean()), abs=2e-3)
+    assert perfect_spread_ratio(2, 50.0) == pytest.approx(1.0)  # no cut, no truncation
+
+
+def test_exact_samples_have_the_perfect_spread_and_half_spread_samples_half():
+    exact = mode_spread(_ring_draw(20_000, 0), RING8.centers, RING8.std)
+    assert exact == pytest.approx(perfect_spread_ratio(2, 3.0), abs=0.02)
+    half = mode_spread(_ring_draw(20_000, 1, scale=0.5), RING8.centers, RING8.std)
+    assert half == pytest.approx(0.5, abs=0.03)
+
+
+def test_spread_needs_two_high_quality_samples_per_mode():
+    centers = RING8.centers
+    one_each = mode_spread(centers + 0.01, centers, RING8.std)  # 1 HQ sample per mode
+    assert np.isnan(one_each)
+    # Mode 0 alone qualifies: two samples at 1 std along x, so the RMS per coordinate is
+    # sqrt(1 / 2) std; the far-away point and mode 3's single sample do not count.
+    samples = np.concatenate([centers[:1] + [[0.01, 0]], centers[:1] - [[0.01, 0]],
+                              centers[3:4], [[0.5, 0.5]]])
+    assert mode_spread(samples, centers, RING8.std) == pytest.approx(np.sqrt(0.5))
+
+
+def test_mixture_mmd_is_the_kernel_formula():
+    rng = np.random.default_rng(3)
+    x, y, std = rng.normal(size=(7, 2)), rng.normal(size=(5, 2)), 0.7
+
+    def k(a, b):
+        d2 = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
+        return sum(np.exp(-d2 / (2 * (s * std) ** 2)) for s in (1, 2, 4))
+
+    mmd2 = k(x, x).mean() + k(y, y).mean() - 2 * k(x, y).mean()
+    assert mixture_mmd(x, y, std) == pytest.approx(np.sqrt(mmd2), rel=1e-10)
+    assert mixture_mmd(x, x, std) == 0.0
+
+
+def test_true_samples_score_the_perfect_mmd_and_a_collapse_scores_far_more():
+    key = jax.random.PRNGKey(5)
+    reference = np.asarray(RING8.sample(key, 500), np.float64)
+    perfect = perfect_mixture_mmd(RING8, reference, key, 500)
+    assert perfect == perfect_mixture_mmd(RING8, reference, key, 500)  # deterministic
+    true = np.array([mixture_mmd(_ring_draw(500, seed), reference, RING8.std)
+                     for seed in range(8)])
+    assert abs(perfect - true.mean()) < 4 * true.std(ddof=1)
+    collapsed = RING8.centers[:1] + RING8.std * np.random.default_rng(0).standard_normal((500, 2))
+    assert mixture_mmd(collapsed, reference, RING8.std) > 10 * perfect
+    fidelity = mixture_fidelity(_ring_draw(500, 9), RING8, reference, key)
+    assert set(fidelity) == {"spread_ratio", "mixture_mmd", "mixture_mmd_perfect"}
+    assert fidelity["mixture_mmd_perfect"] == perfect
+
+
+def test_curves_figure_draws_the_perfect_sampler_lines():
+    records = [{"step": s, "train/d_loss": 1.0, "train/g_loss": 0.7, "eval/spread_ratio": 0.6,
+                "eval/mixture_mmd": 0.5 / s, "eval/mixture_mmd_perfect": 0.05}
+               for s in (100, 200)]
+    references = figures.toy_curve_references(RING8, perfect_spread_ratio(2))
+    fig = figures.curves_figure(records, references=references)
+    try:
+        lines = {ax.get_title(): [line.get_ydata()[0] for line in ax.get_lines()
+                                  if line.get_linestyle() != "-"] for ax in fig.axes}
+        assert lines["Mode spread (HQ samples)"] == [pytest.approx(perfect_spread_ratio(2))]
+        assert lines["MMD to the true mixture (lower is better)"] == [0.05]
+        assert not any("mixture_mmd_perfect" in title for title in lines)  # no panel of its own
+    finally:
+        figures._pyplot().close(fig)

@@ -44,7 +44,8 @@ def test_train_writes_every_output(tmp_path, capsys):
     # ring8 decays both learning rates linearly to 0 over train.steps: logged as they fall.
     lrs = [r["train/g_lr"] for r in records if "train/g_lr" in r]
     assert all(a > b for a, b in zip(lrs, lrs[1:])) and lrs[0] < config["optim"]["g_lr"]
-    assert {"eval/hq_fraction", "eval/mode_kl", "eval/d_on_data"} <= set(records[-1])
+    assert {"eval/hq_fraction", "eval/mode_kl", "eval/d_on_data", "eval/spread_ratio",
+            "eval/mixture_mmd", "eval/mixture_mmd_perfect"} <= set(records[-1])
     summary = json.load(open(os.path.join(workdir, "summary.json")))
     assert summary["step"] == 200 and summary["eval/modes"] == records[-1]["eval/modes"]
     assert glob.glob(os.path.join(workdir, "tensorboard", "events.out.tfevents.*"))

@@ -44,6 +44,8 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                                        "docs/reproductions.md) and exit")
     p.add_argument("--runs", default="runs/reproductions", metavar="DIR",
                    help="--gallery: where the reproductions' folders are")
+    p.add_argument("--readme", default="README.md", metavar="FILE",
+                   help="--gallery also refreshes this file's reproduction blocks (if it exists)")
     add_runtime_flags(p)
     return p
 
@@ -73,13 +75,19 @@ def run(args: argparse.Namespace) -> int:
             print_lines(lines)
         return code or 0
     if args.gallery:
-        from ganjax.reproduce.gallery import write_gallery
+        import os
+
+        from ganjax.reproduce.gallery import update_readme, write_gallery
 
         out, code = call_reporting(lambda: write_gallery(args.gallery, args.runs))
         if code is None:
             path, missing = out
             print(f"ganjax: wrote {path}" + (f"; not run yet: {', '.join(missing)}"
                                                if missing else ""))
+            if os.path.exists(args.readme):
+                filled = update_readme(args.readme, args.runs)
+                print(f"ganjax: refreshed {args.readme}'s tables of: "
+                      f"{', '.join(filled) or 'none'}")
         return code or 0
     if not args.name:
         return report(ConfigError("ganjax reproduce needs a NAME (see `ganjax reproduce "

@@ -18,7 +18,8 @@ import numpy as np
 import ganjax
 
 from ganjax.data.toy import GaussianMixture
-from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.evaluation.toy import (FIDELITY_PROTOCOL, mixture_fidelity, mode_coverage,
+                                   perfect_spread_ratio, sample_moments)
 from ganjax.evaluation.training_classes import make_class_metrics
 from ganjax.evaluation.training_cnn import make_cnn_metrics, requested_classes
 from ganjax.evaluation.training_fid import make_fid_metrics
@@ -61,8 +62,10 @@ class ToyEvalResult:
                         self.source, path, f"{title}\n{subtitle}")
 
     def curve_references(self) -> dict[str, list[Reference]]:
-        """Target values for the curves figure, from the data distribution."""
-        return toy_curve_references(self.source)
+        """Target values for the curves figure, from the data distribution (and, for the
+        spread ratio of a mixture, its perfect-sampler value)."""
+        perfect = perfect_spread_ratio(self.source.dim) if self.source.dim == 2 else None
+        return toy_curve_references(self.source, spread_ratio_perfect=perfect)
 
 
 @dataclasses.dataclass
@@ -161,12 +164,16 @@ def toy_eval_program(algorithm: GANAlgorithm, source: GaussianMixture,
 def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
                        config: ml_collections.ConfigDict,
                        program: Callable | None = None) -> Callable[[TrainState], ToyEvalResult]:
-    """Moments (1-D) or mode coverage (2-D) of eval.num_samples samples, and D on the data.
+    """Moments (1-D) or mode coverage, spread ratio and MMD to the true mixture (2-D) of
+    eval.num_samples samples, and D on the data.
 
+    The reference draw `real` is the same at every eval (a fixed key), so the MMD of a
+    perfect sampler against it is computed at the first eval and reused.
     `program`: a `toy_eval_program` of a config of the same structure to share (sweeps)."""
     n, group, n_groups, grid = _toy_eval_sizes(algorithm, source, config)
     evaluate = program or toy_eval_program(algorithm, source, config)
     keys = (eval_noise_key(config.seed), eval_reference_key(config.seed))
+    mmd_perfect: list[float] = []
 
     def run(state: TrainState) -> ToyEvalResult:
         fake, real, d_on_data, d_prob = to_host(evaluate(
@@ -177,11 +184,15 @@ def make_toy_evaluator(algorithm: GANAlgorithm, source: GaussianMixture,
             metrics.update(sample_moments(fake))
         else:
             metrics.update(mode_coverage(fake, source.centers, source.std))
+            metrics.update(mixture_fidelity(fake, source, np.asarray(real, np.float64), keys[1],
+                                            *mmd_perfect))
+            mmd_perfect[:] = [metrics["mixture_mmd_perfect"]]
         metrics["protocol"] = {
             **_common_protocol(state, config, n), "num_generated": n,
             "num_reference": n_groups * group, "reference_source": config.data.source,
             "metrics": "sample mean/std" if source.dim == 1 else
-                       "modes and high-quality share: within 3 std of the nearest mode (VEEGAN)"}
+                       "modes and high-quality share: within 3 std of the nearest mode (VEEGAN)",
+            **({} if source.dim == 1 else FIDELITY_PROTOCOL)}
         note = None
         if group > 1 and d_on_data is not None:
             note = packed_d_note(group, config.model.get("d_group_features", "concat"))

@@ -79,12 +79,15 @@ def toy_figure(result: ToyPanel, source: Any, title: str) -> Any:
         _plot_2d(plt, result, source, title)
 
 
-def toy_curve_references(source: Any) -> dict[str, list[Reference]]:
+def toy_curve_references(source: Any, spread_ratio_perfect: float | None = None
+                         ) -> dict[str, list[Reference]]:
     """Target values of the toy eval metrics, read off the distribution itself.
 
     A single 1-D Gaussian: its mean and std. A mixture of K modes: K modes captured, every
     sample of high quality, and KL(mode histogram || uniform) between 0 (balanced) and ln K
-    (everything on one mode).
+    (everything on one mode); with `spread_ratio_perfect` (the evaluation's closed form,
+    `ganjax.evaluation.toy.perfect_spread_ratio`), that line on the spread-ratio panel. The
+    perfect MMD is a logged metric, drawn from the records (`_Panel.reference_series`).
     """
     if source.dim == 1:
         if source.num_modes != 1:
@@ -93,10 +96,14 @@ def toy_curve_references(source: Any) -> dict[str, list[Reference]]:
         return {"eval/mean": [Reference(mean, f"target mean {mean:g}")],
                 "eval/std": [Reference(std, f"target std {std:g}")]}
     k = int(source.num_modes)
-    return {"eval/modes": [Reference(k, f"all {k} modes")],
-            "eval/hq_fraction": [Reference(1.0, "every sample (100%)")],
-            "eval/mode_kl": [Reference(0.0, "uniform over modes"),
-                             Reference(math.log(k), f"one mode only (ln {k})")]}
+    references = {"eval/modes": [Reference(k, f"all {k} modes")],
+                  "eval/hq_fraction": [Reference(1.0, "every sample (100%)")],
+                  "eval/mode_kl": [Reference(0.0, "uniform over modes"),
+                                   Reference(math.log(k), f"one mode only (ln {k})")]}
+    if spread_ratio_perfect is not None:
+        references["eval/spread_ratio"] = [Reference(
+            spread_ratio_perfect, f"perfect sampler ({spread_ratio_perfect:.3f}: 3-std cut)")]
+    return references
 
 
 def _plot_1d(plt, result: ToyPanel, source: Any, title: str):
@@ -243,6 +250,9 @@ class _Panel:
     log: bool = False
     integer: bool = False
     spread: str | None = None  # the key of a +-1 std band around the single series
+    # (record key, legend label) of metrics drawn as a reference line at their last value
+    # rather than as a curve: a value that holds for the whole run, e.g. a perfect sampler's.
+    reference_series: tuple[tuple[str, str], ...] = ()
 
 
 _D_HALF = Reference(0.5, "D = 1/2 (D cannot tell)")
@@ -266,6 +276,11 @@ _KNOWN_PANELS = (
     _Panel("D penalty", "penalty term", (("train/d_penalty", "penalty"),)),
     _Panel("Mode balance", "KL(modes || uniform) [nats]",
            (("eval/mode_kl", "mode KL"),), ylim=(0.0, None)),
+    _Panel("Mode spread (HQ samples)", "HQ spread / data std (median mode)",
+           (("eval/spread_ratio", "spread ratio"),), ylim=(0.0, None)),
+    _Panel("MMD to the true mixture (lower is better)", "MMD (kernels: 1, 2, 4 std)",
+           (("eval/mixture_mmd", "generated vs true"),), log=True,
+           reference_series=(("eval/mixture_mmd_perfect", "perfect sampler"),)),
     _Panel("Sample mean", "mean of generated x", (("eval/mean", "sample mean"),)),
     _Panel("Sample std", "std of generated x", (("eval/std", "sample std"),), ylim=(0.0, None)),
     _Panel("FID (lower is better)", "FID", (("eval/fid", "FID"),), ylim=(0.0, None)),
@@ -329,7 +344,8 @@ def _curve_panels(records: Sequence[dict], keys: Sequence[str]) -> list[_Panel]:
     for panel in _KNOWN_PANELS:
         series = tuple(s for s in panel.series if s[0] in present and
                        (not s[0].startswith("train/") or _ever_nonzero(records, s[0])))
-        claimed |= {k for k, _ in panel.series} | ({panel.spread} if panel.spread else set())
+        claimed |= {k for k, _ in panel.series + panel.reference_series}
+        claimed |= {panel.spread} if panel.spread else set()
         if series:
             panels.append(dataclasses.replace(panel, series=series))
     for key in sorted(present - claimed):
@@ -367,12 +383,13 @@ def _draw_panel(ax, panel: _Panel, records: Sequence[dict],
                 ax.fill_between(steps, values - spread, values + spread, alpha=0.2,
                                 color=line.get_color(), lw=0)
     drawn: list[float] = []
-    for key, _ in panel.series:
-        for ref in references.get(key, ()):
-            if ref.value not in drawn:
-                ls = _REFERENCE_DASHES[len(drawn) % len(_REFERENCE_DASHES)]
-                ax.axhline(ref.value, **{**_REFERENCE_STYLE, "ls": ls}, label=ref.label)
-                drawn.append(ref.value)
+    lines = [ref for key, _ in panel.series for ref in references.get(key, ())]
+    lines += _last_values(records, panel.reference_series)
+    for ref in lines:
+        if ref.value not in drawn:
+            ls = _REFERENCE_DASHES[len(drawn) % len(_REFERENCE_DASHES)]
+            ax.axhline(ref.value, **{**_REFERENCE_STYLE, "ls": ls}, label=ref.label)
+            drawn.append(ref.value)
     _set_limits(ax, panel, drawn)
     ax.set_title(panel.title, fontsize=10)
     ax.set_xlabel("step")
@@ -380,6 +397,17 @@ def _draw_panel(ax, panel: _Panel, records: Sequence[dict],
     ax.grid(alpha=0.25)
     if len(panel.series) > 1 or drawn:  # a lone series is named by the title
         ax.legend(fontsize=7, loc="best")
+
+
+def _last_values(records: Sequence[dict], keys: Sequence[tuple[str, str]]) -> list[Reference]:
+    """A reference line per (key, label) at the key's last finite value in the records."""
+    lines = []
+    for key, label in keys:
+        values = _series(records, key)[1]
+        values = values[np.isfinite(values)]
+        if len(values):
+            lines.append(Reference(float(values[-1]), f"{label} ({values[-1]:.3g})"))
+    return lines
 
 
 def _set_limits(ax, panel: _Panel, reference_values: Sequence[float]) -> None:

@@ -3,13 +3,16 @@
 The gallery is generated, never edited: `ganjax reproduce --gallery` reads each reproduction's
 results.json under the runs folder (the full version where there is one, else the quick one,
 and says which), copies its figures next to the gallery and writes one section per
-reproduction with the command that made it.
+reproduction with the command that made it. The same command refreshes the README's result
+tables: a block between `<!-- reproduction: NAME -->` and `<!-- /reproduction -->` gets NAME's
+tables and the line that says how they were made.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from typing import Any
 
@@ -17,6 +20,9 @@ from ganjax.outputs.writers import write_text_atomically
 from ganjax.reproduce.recipe import read_recipe, recipe_names
 from ganjax.reproduce.report import RESULTS
 from ganjax.reproduce.runner import default_workdir
+
+README_BLOCK = re.compile(
+    r"(<!-- reproduction: (?P<name>[\w.-]+) -->\n).*?(<!-- /reproduction -->)", re.S)
 
 
 def _results_of(name: str, runs_root: str) -> tuple[dict[str, Any], str] | None:
@@ -28,6 +34,41 @@ def _results_of(name: str, runs_root: str) -> tuple[dict[str, Any], str] | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def made_by(results: dict[str, Any], full_time: str) -> str:
+    """The line that says which command, version, seeds and machine made `results`."""
+    version = "quick (reduced)" if results["quick"] else "full"
+    command = f"ganjax reproduce {results['name']}{' --quick' if results['quick'] else ''}"
+    return (f"**Made by:** `{command}`: {version} version, seeds "
+            f"{', '.join(map(str, results['seeds']))}, {results['hardware']}, "
+            f"{sum(results['step_times_s'].values()):.0f} s of computing (full version "
+            f"expected: {full_time})")
+
+
+def update_readme(readme: str, runs_root: str) -> list[str]:
+    """Rewrites the reproduction blocks of `readme` from the reports; returns the names of the
+    blocks it filled (a block whose reproduction has no results is left as it is)."""
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    filled = []
+
+    def fill(match: re.Match) -> str:
+        name = match["name"]
+        found = _results_of(name, runs_root)
+        if found is None:
+            return match.group(0)
+        results = found[0]
+        filled.append(name)
+        body = [made_by(results, read_recipe(name).full_time), ""]
+        for table in results["markdown_tables"]:
+            body += [f"**{table['title']}**", "", table["markdown"], ""]
+        return match.group(1) + "\n".join(body) + match.group(3)
+
+    new = README_BLOCK.sub(fill, text)
+    if new != text:
+        write_text_atomically(readme, new)
+    return filled
 
 
 def write_gallery(out: str = "docs/reproductions.md",
@@ -53,12 +94,7 @@ def write_gallery(out: str = "docs/reproductions.md",
                       ""]
             continue
         results, folder = found
-        version = "quick (reduced)" if results["quick"] else "full"
-        command = f"ganjax reproduce {name}{' --quick' if results['quick'] else ''}"
-        lines += [f"**Made by:** `{command}`: {version} version, seeds "
-                  f"{', '.join(map(str, results['seeds']))}, {results['hardware']}, "
-                  f"{sum(results['step_times_s'].values()):.0f} s of computing "
-                  f"(full version expected: {recipe.full_time})", ""]
+        lines += [made_by(results, recipe.full_time), ""]
         lines += [t for t in results["texts"] for t in (t, "")]
         for table in results["markdown_tables"]:
             lines += [f"### {table['title']}", "", table["markdown"], ""]

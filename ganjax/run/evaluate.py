@@ -2,9 +2,10 @@
 
 Image runs: FID, KID, IS, precision/recall and density/coverage on FID Inception features (when
 a weights file is given), the Parzen-window log-likelihood, and class coverage for labelled
-datasets. Toy runs: mode coverage, plus FID and KID on the coordinates themselves. The result
-records how the numbers were made (`protocol`), since FID-like numbers compare only under
-one protocol, and is written to `<workdir>/eval_<step>.json`.
+datasets. Toy runs: mode coverage (2-D: with the spread ratio and the MMD to the true mixture),
+plus FID and KID on the coordinates themselves. The result records how the numbers were made
+(`protocol`), since FID-like numbers compare only under one protocol, and is written to
+`<workdir>/eval_<step>.json`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from ganjax.evaluation import cache, classifier, feature_metrics, likelihood
 from ganjax.evaluation.evaluator import generator_name
 from ganjax.evaluation.inception_features import FeatureNet, load_feature_net, real_features
 from ganjax.evaluation.reference import RealSet, preprocessing, reference_set
-from ganjax.evaluation.toy import mode_coverage, sample_moments
+from ganjax.evaluation.toy import (FIDELITY_PROTOCOL, mixture_fidelity, mode_coverage,
+                                   sample_moments)
 from ganjax.metrics.inception_weights import WEIGHTS_FILE, WEIGHTS_URL
 from ganjax.run.reopen import load_run
 from ganjax.run.sampling import generate
@@ -98,13 +100,16 @@ def toy_reference(config: ml_collections.ConfigDict, count: int) -> np.ndarray:
 
 
 def toy_metrics(config: ml_collections.ConfigDict, samples: np.ndarray) -> Report:
-    """(metrics, protocol, notes): mode coverage (1-D: moments too), FID and KID on coordinates."""
+    """(metrics, protocol, notes): mode coverage (1-D: moments too; 2-D: the spread ratio and
+    the MMD to the true mixture, with a perfect sampler's), FID and KID on coordinates."""
     source = make_source(config.data)
     samples = np.asarray(samples, np.float64).reshape(len(samples), -1)
     real = toy_reference(config, len(samples))
     metrics = dict(mode_coverage(samples, source.centers, source.std))
     if source.dim == 1:
         metrics.update(sample_moments(samples))
+    else:
+        metrics.update(mixture_fidelity(samples, source, real, reference_key()))
     metrics.update(feature_metrics.distance_metrics(samples, real))
     protocol = {"num_reference": len(real), "reference_source": config.data.source,
                 "reference_split": None,
@@ -112,7 +117,7 @@ def toy_metrics(config: ml_collections.ConfigDict, samples: np.ndarray) -> Repor
                 "preprocessing": "none (coordinates)", "feature_network": "identity (data space)",
                 "feature_weights": None, "feature_weights_sha256": None, "resize": None,
                 "mode_coverage": "high quality within 3 std of the nearest mode (VEEGAN/PacGAN)",
-                **feature_metrics.kid_settings()}
+                **({} if source.dim == 1 else FIDELITY_PROTOCOL), **feature_metrics.kid_settings()}
     return metrics, protocol, []
 
 
