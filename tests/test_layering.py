@@ -53,8 +53,12 @@ LAYERS: dict[int, tuple[str, ...]] = {
     # 6 Reproductions: paper recipes (experiments/reproductions) run over runs and sweeps, their
     #   reports and the gallery; studies of their own (the Dirac-GAN).
     6: ("ganjax.reproduce.*", "ganjax.experiments.reproductions.*"),
-    # 7 The command line: argparse commands that call into the layers below.
-    7: ("ganjax.cli.*",),
+    # 7 The command line: argparse commands that call into the layers below; and the
+    #   playground's web server (ganjax.playground: a page that trains toy GANs live through
+    #   the run layer), which `ganjax playground` starts; the command imports it only when it
+    #   runs, and the playground uses the command line's helpers (how `ganjax config` writes a
+    #   value).
+    7: ("ganjax.cli.*", "ganjax.playground.*"),
 }
 
 # Modules that must load without these (they are imported by `ganjax --help`, config checks...).

@@ -5,9 +5,10 @@ bundled experiments and their variants), `config` (show_config.py: an experiment
 config, every key), `train-classifier` (train_classifier.py: the evaluation CNN of a
 dataset), `features` (features.py: a trained D's features under a linear classifier) and
 `latent` (latent.py: interpolations, class rows, InfoGAN code sweeps), `sweep` (sweep.py: many
-runs, vectorized where they share a program) and `reproduce` (reproduce.py: paper
-reproductions, their reports and the gallery). `train`, `config` and
-`train-classifier` take `--config.KEY=VALUE` overrides.
+runs, vectorized where they share a program), `reproduce` (reproduce.py: paper
+reproductions, their reports and the gallery) and `playground` (playground.py: a local web page
+that trains toy GANs live, `ganjax.playground`). `train`, `config`, `train-classifier` and
+`playground` take `--config.KEY=VALUE` overrides.
 
 JAX and the library are imported inside the commands, so that `ganjax --help` is instant and
 XLA flags can be set before JAX starts; `list` imports no JAX at all. Exit codes come from the
@@ -23,6 +24,7 @@ from ganjax.cli import catalog as list_command
 from ganjax.cli import eval as eval_command
 from ganjax.cli import features as features_command
 from ganjax.cli import latent as latent_command
+from ganjax.cli import playground as playground_command
 from ganjax.cli import reproduce as reproduce_command
 from ganjax.cli import sample as sample_command
 from ganjax.cli import show_config as config_command
@@ -52,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     latent_command.add_parser(commands)
     sweep_command.add_parser(commands)
     reproduce_command.add_parser(commands)
+    playground_command.add_parser(commands)
     return parser
 
 
@@ -87,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         return train_classifier_command.run(args, overrides)
     if args.command == "sweep":
         return sweep_command.run(args, overrides)
+    if args.command == "playground":
+        return playground_command.run(args, overrides)
     if overrides:
         uses = {"list": "it lists the experiments",
                 "reproduce": "a reproduction fixes its own configs"}.get(
