@@ -160,7 +160,7 @@ def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     assert path == str(out)
     assert set(missing) == set(RECIPE_FILES) - {"goodfellow2014_fig1", "veegan2017_table1"}
     assert "`ganjax reproduce goodfellow2014_fig1 --quick`: quick (reduced) version" in text
-    assert "### ring8: ours against the published rows" in text
+    assert "### ring8: ours (1 seed) against the published rows" in text
     for name in missing:
         assert f"Not run yet: `ganjax reproduce {name}`" in text
     images = sorted(os.listdir(tmp_path / "docs" / "images" / "reproductions"))

@@ -7,14 +7,15 @@ vectorized sweep, then compares G's mean and std with the data's and D's mean ou
 data with 1/2. The figure is the run of the first seed: data density, G's density and D(x).
 """
 
+import json
+import os
+
 PAPER = "Goodfellow et al. 2014, Generative Adversarial Nets, Fig. 1 (qualitative) and Prop. 1"
 COMPARES = "G's mean and std against the data's N(4, 1.5^2); D(x) on the data against 1/2"
 FULL_TIME = "~3 min"
 QUICK_TIME = "~40 s"
 SEEDS = 10
 
-import json
-import os
 
 SPEC = "gaussian_1d"
 

@@ -56,8 +56,9 @@ def run(ctx) -> None:
             rows = [r for r in out["rows"] if r["status"] == "finished"]
             paper_name = COMPARED_WITH[label]
             modes, hq, kl = published[paper_name]
-            table = (f"{dataset}: ours ({len(ctx.seeds)} seeds) against the published rows "
-                     f"(10 trials each)")
+            n = len(ctx.seeds)
+            table = (f"{dataset}: ours ({n} seed{'s' if n > 1 else ''}) against the published "
+                     f"rows (10 trials each)")
             ctx.compare(table, label, "modes", [r["modes"] for r in rows],
                         f"{modes} ({paper_name})")
             ctx.compare(table, label, "high-quality %", [100 * r["hq_fraction"] for r in rows],

@@ -33,7 +33,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="a reduced version that still writes every artefact (minutes)")
     p.add_argument("--seeds", type=int, default=None, metavar="N",
-                   help="number of seeds (default: the reproduction's; 2 at most with --quick)")
+                   help="number of seeds (default: the reproduction's; 1 with --quick)")
     p.add_argument("--workdir", default=None,
                    help="folder (default: runs/reproductions/NAME, or NAME_quick)")
     p.add_argument("--mnist", default="tfds:mnist", metavar="SOURCE",
@@ -92,8 +92,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.name:
         return report(ConfigError("ganjax reproduce needs a NAME (see `ganjax reproduce "
                                   "--list`), --list or --gallery"))
+    from ganjax.reproduce.recipe import read_recipe
+    from ganjax.reproduce.runner import check_seeds, reproduce
+
+    _, code = call_reporting(lambda: (read_recipe(args.name), check_seeds(args.seeds)))
+    if code is not None:  # before the runtime flags, which may start JAX
+        return code
     apply_runtime_flags(args)
-    from ganjax.reproduce.runner import reproduce
 
     _, code = call_reporting(lambda: reproduce(args.name, args.workdir, args.quick, args.seeds,
                                                      mnist=args.mnist))

@@ -116,14 +116,15 @@ class Context:
                                                  DEFAULT_MNIST else
                                                  " (not the full TFDS MNIST: numbers are not "
                                                  "the paper's protocol on all 60,000 digits)"))
-        if note not in self.texts:
-            self.texts.append(note)
+        self.text(note)
         return {"data.source": self.mnist}
 
     def train(self, label: str, spec: str, overrides: dict[str, Any] | None = None
               ) -> dict[str, Any]:
         """`ganjax train --config spec --config.K=V ...` in W/runs/<label>; its summary.json.
-        A finished run is read back, an unfinished one resumes from its checkpoints."""
+        A run finished with the same config is read back; an unfinished one resumes from its
+        checkpoints, and one made with another config is refused by `train` (it names the
+        keys that differ)."""
         from ganjax import config as config_lib
         from ganjax.run.loop import train
 
@@ -134,8 +135,10 @@ class Context:
         config = config_lib.validate(config_lib.apply_overrides(config_lib.load_config(spec),
                                                                 texts))
         summary = _read_json(os.path.join(workdir, "summary.json"))
-        if summary is not None and summary.get("step") == config.train.steps:
-            return summary
+        saved = _read_json(os.path.join(workdir, "config.json"))
+        if summary is not None and summary.get("step") == config.train.steps and \
+                saved == json.loads(config_lib.to_json(config)):
+            return summary  # finished with this very config; anything else goes to train()
         self.log(f"ganjax: reproduce {self.recipe.name}: training {label} ({spec})")
         os.makedirs(os.path.dirname(workdir), exist_ok=True)
         return self._timed(label, lambda: train(config, workdir, name=label))
@@ -193,8 +196,10 @@ class Context:
         self.protocols[metric] = text
 
     def text(self, markdown: str) -> None:
-        """A paragraph of the report (findings, caveats: which data was used)."""
-        self.texts.append(markdown)
+        """A paragraph of the report (findings, caveats: which data was used); a paragraph
+        already there is not repeated."""
+        if markdown not in self.texts:
+            self.texts.append(markdown)
 
     def number(self, key: str, value: Any) -> None:
         """A number for results.json (what tests and the gallery read)."""

@@ -17,6 +17,12 @@ def default_workdir(name: str, quick: bool) -> str:
     return os.path.join("runs", "reproductions", f"{name}{'_quick' if quick else ''}")
 
 
+def check_seeds(seeds: int | None) -> None:
+    """ConfigError for a seed count below 1 (None: the recipe's own)."""
+    if seeds is not None and seeds < 1:
+        raise ConfigError(f"--seeds {seeds}: must be >= 1")
+
+
 def reproduce(name: str, workdir: str | None = None, quick: bool = False,
               seeds: int | None = None, log: Callable[[str], None] = print,
               mnist: str = DEFAULT_MNIST) -> Context:
@@ -24,9 +30,8 @@ def reproduce(name: str, workdir: str | None = None, quick: bool = False,
     results.json there; returns the finished Context. `mnist`: the data.source of the MNIST
     runs (e.g. npz:FILE or mnist_idx:DIR offline)."""
     recipe = read_recipe(name)
-    if seeds is not None and seeds < 1:
-        raise ConfigError(f"--seeds {seeds}: must be >= 1")
-    n_seeds = seeds if seeds is not None else (min(recipe.seeds, 2) if quick else recipe.seeds)
+    check_seeds(seeds)
+    n_seeds = seeds if seeds is not None else (1 if quick else recipe.seeds)
     run = load_run(recipe)
     ctx = Context(recipe, workdir or default_workdir(name, quick), quick, n_seeds, log, mnist)
     log(f"ganjax: reproduce {name} ({'quick' if quick else 'full'}, {n_seeds} seed"
