@@ -40,8 +40,9 @@ def made_by(results: dict[str, Any], full_time: str) -> str:
     """The line that says which command, version, seeds and machine made `results`."""
     version = "quick (reduced)" if results["quick"] else "full"
     command = f"ganjax reproduce {results['name']}{' --quick' if results['quick'] else ''}"
-    return (f"**Made by:** `{command}`: {version} version, seeds "
-            f"{', '.join(map(str, results['seeds']))}, {results['hardware']}, "
+    seeds = results["seeds"]
+    return (f"**Made by:** `{command}`: {version} version, seed{'s' if len(seeds) > 1 else ''} "
+            f"{', '.join(map(str, seeds))}, {results['hardware']}, "
             f"{sum(results['step_times_s'].values()):.0f} s of computing (full version "
             f"expected: {full_time})")
 

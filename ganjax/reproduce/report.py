@@ -65,7 +65,8 @@ def report_text(ctx: Context, wall_s: float) -> str:
     r = ctx.recipe
     version = "quick (--quick: reduced, for tests)" if ctx.quick else "full"
     lines = [f"# {r.title}", "", f"**Paper:** {r.paper}  ", f"**Compares:** {r.compares}  ",
-             f"**Version:** {version}; seeds {', '.join(map(str, ctx.seeds))}  ",
+             f"**Version:** {version}; seed{'s' if len(ctx.seeds) > 1 else ''} "
+             f"{', '.join(map(str, ctx.seeds))}  ",
              f"**Hardware:** {hardware()}  ",
              f"**Time:** {wall_s:.0f} s for this invocation; {sum(ctx.step_times.values()):.0f} "
              f"s of training and computing over every invocation (expected for the full "
