@@ -23,6 +23,16 @@ def jsonable(value: Any) -> Any:
     return value if math.isfinite(value) else None
 
 
+def read_json(path: str) -> Any:
+    """The JSON value in `path`; None when the file is missing, unreadable or not JSON (a
+    summary or cache that has not been written yet, or was cut short)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def write_text_atomically(path: str, text: str) -> None:
     """Writes `text` to a temporary file and renames it over `path`: readers and crashes never
     see half a file."""

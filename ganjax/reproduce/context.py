@@ -20,7 +20,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ganjax.outputs.writers import jsonable, write_text_atomically
+from ganjax.outputs.tables import mean_sem
+from ganjax.outputs.writers import jsonable, read_json, write_text_atomically
 from ganjax.reproduce.recipe import Recipe
 
 
@@ -31,15 +32,6 @@ def format_override(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return ",".join(format_override(v) for v in value)
     return str(value)
-
-
-def mean_sem(values: Sequence[float]) -> tuple[float, float, int]:
-    """(mean, standard error of the mean (NaN for one value), n) of the finite values."""
-    vals = np.asarray([v for v in values if v is not None and math.isfinite(v)], np.float64)
-    if vals.size == 0:
-        return float("nan"), float("nan"), 0
-    sem = float(vals.std(ddof=1) / np.sqrt(vals.size)) if vals.size > 1 else float("nan")
-    return float(vals.mean()), sem, int(vals.size)
 
 
 def format_mean_sem(mean: float, sem: float, n: int, digits: int = 4) -> str:
@@ -85,7 +77,7 @@ class Context:
         self.protocols: dict[str, str] = {}
         self.texts: list[str] = []
         self.numbers: dict[str, Any] = {}
-        self.step_times: dict[str, float] = _read_json(self._timings_path()) or {}
+        self.step_times: dict[str, float] = read_json(self._timings_path()) or {}
         os.makedirs(workdir, exist_ok=True)
 
     # -- where things go ------------------------------------------------------------------------
@@ -134,8 +126,8 @@ class Context:
             f"--config.{k}={v}" for k, v in texts.items()], "--workdir", workdir]))
         config = config_lib.validate(config_lib.apply_overrides(config_lib.load_config(spec),
                                                                 texts))
-        summary = _read_json(os.path.join(workdir, "summary.json"))
-        saved = _read_json(os.path.join(workdir, "config.json"))
+        summary = read_json(os.path.join(workdir, "summary.json"))
+        saved = read_json(os.path.join(workdir, "config.json"))
         if summary is not None and summary.get("step") == config.train.steps and \
                 saved == json.loads(config_lib.to_json(config)):
             return summary  # finished with this very config; anything else goes to train()
@@ -167,7 +159,7 @@ class Context:
     def cached(self, label: str, compute: Callable[[], Any]) -> Any:
         """compute(), stored as W/cache/<label>.json: computed once, read back on re-runs."""
         path = self.path("cache", f"{label}.json")
-        stored = _read_json(path)
+        stored = read_json(path)
         if stored is not None:
             return stored
         value = jsonable(self._timed(label, compute))
@@ -204,11 +196,3 @@ class Context:
     def number(self, key: str, value: Any) -> None:
         """A number for results.json (what tests and the gallery read)."""
         self.numbers[key] = jsonable(value)
-
-
-def _read_json(path: str) -> Any:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, ValueError):
-        return None

@@ -10,13 +10,12 @@ tables and the line that says how they were made.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
 from typing import Any
 
-from ganjax.outputs.writers import write_text_atomically
+from ganjax.outputs.writers import read_json, write_text_atomically
 from ganjax.reproduce.recipe import read_recipe, recipe_names
 from ganjax.reproduce.report import RESULTS
 from ganjax.reproduce.runner import default_workdir
@@ -28,11 +27,9 @@ README_BLOCK = re.compile(
 def _results_of(name: str, runs_root: str) -> tuple[dict[str, Any], str] | None:
     for quick in (False, True):
         folder = os.path.join(runs_root, os.path.basename(default_workdir(name, quick)))
-        try:
-            with open(os.path.join(folder, RESULTS), encoding="utf-8") as f:
-                return json.load(f), folder
-        except (OSError, ValueError):
-            continue
+        results = read_json(os.path.join(folder, RESULTS))
+        if results is not None:
+            return results, folder
     return None
 
 

@@ -14,8 +14,9 @@ import os
 import platform
 from typing import Any
 
+from ganjax.outputs.tables import mean_sem
 from ganjax.outputs.writers import jsonable, write_text_atomically
-from ganjax.reproduce.context import Context, mean_sem
+from ganjax.reproduce.context import Context
 
 REPORT = "report.md"
 RESULTS = "results.json"

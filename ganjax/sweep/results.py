@@ -19,7 +19,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from ganjax.outputs.sweep_figures import plot_metric_against
-from ganjax.outputs.writers import write_text_atomically
+from ganjax.outputs.tables import mean_sem
+from ganjax.outputs.writers import read_json, write_text_atomically
 from ganjax.sweep.group import DIVERGED_FILE, point_status
 from ganjax.sweep.points import Point, short_key
 
@@ -31,9 +32,9 @@ def point_row(point: Point, sweep_dir: str) -> dict[str, Any]:
     status = point_status(point, sweep_dir)
     row: dict[str, Any] = {"point": point.name, "status": status, **point.overrides}
     workdir = point.workdir(sweep_dir)
-    summary = _read_json(os.path.join(workdir, "summary.json")) or {}
+    summary = read_json(os.path.join(workdir, "summary.json")) or {}
     if status == "diverged":
-        info = _read_json(os.path.join(workdir, DIVERGED_FILE)) or {}
+        info = read_json(os.path.join(workdir, DIVERGED_FILE)) or {}
         row["step"] = info.get("diverged_at_step")
         return row
     row["step"] = summary.get("step")
@@ -41,14 +42,6 @@ def point_row(point: Point, sweep_dir: str) -> dict[str, Any]:
         if key.startswith("eval/") and _is_number(value):
             row[key.removeprefix("eval/")] = float(value)
     return row
-
-
-def _read_json(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (OSError, json.JSONDecodeError):
-        return None
 
 
 def _is_number(value: Any) -> bool:
@@ -92,9 +85,8 @@ def aggregate(rows: Sequence[dict[str, Any]], swept: Sequence[str],
 def _stats(vals: np.ndarray) -> dict[str, float]:
     if not len(vals):
         return {"mean": math.nan, "sem": math.nan, "min": math.nan, "max": math.nan}
-    sem = float(np.std(vals, ddof=1) / math.sqrt(len(vals))) if len(vals) > 1 else math.nan
-    return {"mean": float(vals.mean()), "sem": sem, "min": float(vals.min()),
-            "max": float(vals.max())}
+    mean, sem, _ = mean_sem(vals)
+    return {"mean": mean, "sem": sem, "min": float(vals.min()), "max": float(vals.max())}
 
 
 def _format(value: Any) -> str:
