@@ -7,16 +7,24 @@ its nearest mode.
   ganjax train --config experiments/grid25.py            # recommended settings (~70 s, 2 CPUs)
   ganjax train --config experiments/grid25.py:vanilla    # plain non-saturating GAN (~1 min)
   ganjax train --config experiments/grid25.py:minimax    # saturating minimax GAN (~1 min)
+  ganjax train --config experiments/grid25.py:fidelity   # wide nets + G-side MMD (~5 min)
 
 The recommended run (R1 penalty, an EMA generator, linearly decaying learning rates, batch 256
 for 20k steps) covers 25/25 modes on seeds 0-4, with 48-68% high-quality samples. The plain
 baselines use the literature's optimisation settings (Adam, lr 1e-4, batch 100; PacGAN, Lin et
 al. 2018) with no packing, penalty, EMA or schedule; the non-saturating one keeps 17-21 of the
 25 modes.
+
+`fidelity` targets the within-mode shape too (the HQ fraction alone rewards shrunk modes):
+PacGAN2 packing instead of R1, PacGAN-sized nets (G 4x400, D 3x256), batch 512 for 10k steps, an
+EMA generator, linear decay, and an MMD between G's batch and the real batch added to G's loss
+(loss.g_mmd_weight 1, Gaussian kernels 1, 3, 10 and 30 mode stds wide). Seed 0, one run: 25/25
+modes, HQ 94.4%, mode KL 0.007, spread ratio 0.85 (the recommended run: HQ ~56%, spread 1.06).
+Not yet measured over 10 seeds.
 """
 
 from ganjax.config import base_config
-from ganjax.experiments._baselines import plain_gan
+from ganjax.experiments._baselines import mode_fidelity, plain_gan
 
 
 def get_config(variant: str = "recommended"):
@@ -47,8 +55,11 @@ def get_config(variant: str = "recommended"):
         c.optim.d_schedule = "linear"
         c.train.batch_size = 256
         c.train.steps = 20_000
+    elif variant == "fidelity":
+        mode_fidelity(c, bandwidths=(0.05, 0.15, 0.5, 1.5))  # 1, 3, 10, 30 mode stds
     elif variant in ("vanilla", "minimax"):
         plain_gan(c, "non_saturating" if variant == "vanilla" else "minimax")
     else:
-        raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax")
+        raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax, "
+                         "fidelity")
     return c

@@ -6,6 +6,7 @@ Table 1): 2,500 samples, a sample is high quality within 3 std of its nearest mo
   ganjax train --config experiments/ring8.py            # recommended settings (~40-60 s, 2 CPUs)
   ganjax train --config experiments/ring8.py:vanilla    # plain non-saturating GAN (~1 min)
   ganjax train --config experiments/ring8.py:minimax    # saturating minimax GAN (~1 min)
+  ganjax train --config experiments/ring8.py:fidelity   # wide nets + G-side MMD (~5 min)
   ganjax sweep --config experiments/ring8.py            # get_sweep(): 10 seeds, one program
 
 The recommended run (PacGAN2 packing, an EMA generator and linearly decaying learning rates)
@@ -13,10 +14,16 @@ covers 8/8 modes with >= 90% high-quality samples on seeds 0-4. The plain baseli
 literature's optimisation settings (Adam, lr 1e-4, batch 100; PacGAN, Lin et al. 2018) with no
 packing, penalty, EMA or schedule; on this ring they usually still reach all 8 modes, but with
 fewer high-quality samples (58-87%).
+
+`fidelity` targets the within-mode shape too (the HQ fraction alone rewards shrunk modes): the
+recommended recipe with PacGAN-sized nets (G 4x400, D 3x256) and an MMD between G's batch and
+the real batch added to G's loss (loss.g_mmd_weight 1, Gaussian kernels 1, 3, 10 and 30 mode
+stds wide). Seed 0, one run: 8/8 modes, HQ 98.9%, mode KL 0.001, spread ratio 0.90 (the
+recommended run: HQ 96.4%, spread 0.61). Not yet measured over 10 seeds.
 """
 
 from ganjax.config import base_config
-from ganjax.experiments._baselines import plain_gan
+from ganjax.experiments._baselines import mode_fidelity, plain_gan
 from ganjax.config.sweep_space import seeds
 
 
@@ -47,10 +54,13 @@ def get_config(variant: str = "recommended"):
         c.optim.ema_decay = 0.999  # evaluate an EMA of G's weights
         c.optim.g_schedule = "linear"  # lr decays to 0: samples sharpen at the end
         c.optim.d_schedule = "linear"
+    elif variant == "fidelity":
+        mode_fidelity(c, bandwidths=(0.01, 0.03, 0.1, 0.3))  # 1, 3, 10, 30 mode stds
     elif variant in ("vanilla", "minimax"):
         plain_gan(c, "non_saturating" if variant == "vanilla" else "minimax")
     else:
-        raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax")
+        raise ValueError(f"unknown variant {variant!r}; known: recommended, vanilla, minimax, "
+                         "fidelity")
     return c
 
 

@@ -82,6 +82,13 @@ def base_config(model: str = "mlp") -> ConfigDict:
 
     c.loss = ConfigDict()
     c.loss.name = "non_saturating"
+    # Moment matching beside the adversary: G also minimises the MMD between its batch and the
+    # real batch (ganjax.metrics.mmd.mmd_loss, a sum of Gaussian kernels of these bandwidths, in
+    # data units), times this weight; 0 = off. It pulls G's samples towards the data's law at
+    # length scales a discriminator resolves poorly (e.g. the width of a toy mode), where the
+    # adversarial gradient alone lets modes shrink.
+    c.loss.g_mmd_weight = 0.0
+    c.loss.g_mmd_bandwidths = (1.0,)
 
     c.penalty = ConfigDict()
     c.penalty.name = "none"

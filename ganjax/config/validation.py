@@ -60,6 +60,12 @@ def validate(config: ConfigDict) -> ConfigDict:
     require(c.penalty.name in registry.names("penalty"), "penalty.name",
             one_of(registry.names("penalty")), c)
     require(c.penalty.weight >= 0, "penalty.weight", "must be >= 0", c)
+    require(c.loss.g_mmd_weight >= 0, "loss.g_mmd_weight", "must be >= 0 (0 = off)", c)
+    bandwidths = c.loss.g_mmd_bandwidths
+    require(isinstance(bandwidths, tuple) and len(bandwidths) > 0
+            and all(isinstance(s, (int, float)) and s > 0 for s in bandwidths),
+            "loss.g_mmd_bandwidths", "must be a tuple of positive kernel widths, e.g. (0.1, 1.0)",
+            c)
     _check_conditioning(c)
     _check_optim(c)
     _check_train(c)

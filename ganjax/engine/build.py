@@ -20,6 +20,7 @@ from ganjax.engine.latent import LatentSpec
 from ganjax.engine.objectives import adversarial_terms, penalty_term
 from ganjax.engine.optimizers import Optimizer
 from ganjax.models import build_networks
+from ganjax.models.gmmn import mmd_term
 from ganjax.types import Networks
 
 # The optimizer hyperparameters every player reads (Adam's betas are read even by SGD-only
@@ -52,6 +53,9 @@ def gan_from_networks(config: ml_collections.ConfigDict, nets: Networks,
         penalty = penalty_term(registry.resolve("penalty", config.penalty.name))
         d_terms = (d_term, penalty) + tuple(nets.d_terms)
         g_terms = (g_term,) + g_terms
+        if config.loss.g_mmd_weight > 0:  # moment matching beside the adversary
+            g_terms += (mmd_term(config.loss.g_mmd_bandwidths, "loss.g_mmd_weight"),)
+            keys.append("loss.g_mmd_weight")
         # D's schedule counts its d_steps updates per training step.
         d_opt = Optimizer(o.name, "optim.d_lr", o.d_schedule, t.steps * t.d_steps,
                           o.warmup_steps, momentum)

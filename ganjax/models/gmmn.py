@@ -169,6 +169,8 @@ def check(c) -> None:
         require(_bandwidths_ok(m[key]), f"model.{key}",
                 "must be a tuple of positive kernel bandwidths, e.g. (2.0, 5.0, 10.0)", c)
     require(m.mmd_weight > 0, "model.mmd_weight", "must be > 0", c)
+    require(c.loss.g_mmd_weight == 0, "loss.g_mmd_weight", "gmmn already is moment matching "
+            "(no discriminator); its MMD is weighted by model.mmd_weight, set this to 0", c)
     require(c.penalty.name == "none", "penalty.name",
             "gmmn has no discriminator to penalise; set penalty.name=none", c)
     require(c.train.d_steps == 1, "train.d_steps", "gmmn has no discriminator; set it to 1", c)
