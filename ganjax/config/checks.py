@@ -12,6 +12,12 @@ from ganjax.errors import ConfigError
 ConfigDict = ml_collections.ConfigDict
 
 
+def positive_numbers(values) -> bool:
+    """Whether `values` is a non-empty tuple (or list) of numbers > 0, e.g. kernel bandwidths."""
+    return (isinstance(values, (tuple, list)) and len(values) >= 1
+            and all(isinstance(v, (int, float)) and v > 0 for v in values))
+
+
 def check_same_keys(config: ConfigDict, reference: ConfigDict, prefix: str = "config") -> None:
     """Experiments may change values, not invent keys: a typo in a config file fails here."""
     for key in config.keys():

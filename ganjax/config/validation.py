@@ -14,7 +14,7 @@ import ml_collections
 
 from ganjax import registry
 from ganjax.config.base import base_config
-from ganjax.config.checks import check_same_keys, one_of, require
+from ganjax.config.checks import check_same_keys, one_of, positive_numbers, require
 from ganjax.errors import ConfigError
 
 ConfigDict = ml_collections.ConfigDict
@@ -61,11 +61,8 @@ def validate(config: ConfigDict) -> ConfigDict:
             one_of(registry.names("penalty")), c)
     require(c.penalty.weight >= 0, "penalty.weight", "must be >= 0", c)
     require(c.loss.g_mmd_weight >= 0, "loss.g_mmd_weight", "must be >= 0 (0 = off)", c)
-    bandwidths = c.loss.g_mmd_bandwidths
-    require(isinstance(bandwidths, tuple) and len(bandwidths) > 0
-            and all(isinstance(s, (int, float)) and s > 0 for s in bandwidths),
-            "loss.g_mmd_bandwidths", "must be a tuple of positive kernel widths, e.g. (0.1, 1.0)",
-            c)
+    require(positive_numbers(c.loss.g_mmd_bandwidths), "loss.g_mmd_bandwidths",
+            "must be a tuple of positive kernel widths, e.g. (0.1, 1.0)", c)
     _check_conditioning(c)
     _check_optim(c)
     _check_train(c)

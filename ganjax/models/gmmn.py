@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax.config import is_toy, one_of, require
+from ganjax.config import is_toy, one_of, positive_numbers, require
 from ganjax.metrics.mmd import mmd_loss
 from ganjax.types import Array, Latent, Networks, Term
 
@@ -151,11 +151,6 @@ def _widths_ok(widths) -> bool:
             and all(isinstance(w, int) and w >= 1 for w in widths))
 
 
-def _bandwidths_ok(values) -> bool:
-    return (isinstance(values, (tuple, list)) and len(values) >= 1
-            and all(isinstance(v, (int, float)) and v > 0 for v in values))
-
-
 def check(c) -> None:
     """ConfigError for a GMMN field (or a common field) this model cannot use."""
     m = c.model
@@ -166,7 +161,7 @@ def check(c) -> None:
         require(_widths_ok(m[key]), f"model.{key}",
                 "must be a tuple of positive layer widths, e.g. (256, 256)", c)
     for key in ("mmd_bandwidths", "code_bandwidths"):
-        require(_bandwidths_ok(m[key]), f"model.{key}",
+        require(positive_numbers(m[key]), f"model.{key}",
                 "must be a tuple of positive kernel bandwidths, e.g. (2.0, 5.0, 10.0)", c)
     require(m.mmd_weight > 0, "model.mmd_weight", "must be > 0", c)
     require(c.loss.g_mmd_weight == 0, "loss.g_mmd_weight", "gmmn already is moment matching "
