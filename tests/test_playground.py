@@ -232,6 +232,7 @@ def test_structural_changes_rebuild_and_say_so(tab):
     assert not session.can_update_in_place(changed(**{"optim.ema_decay": 0.9}))
     assert not session.can_update_in_place(changed(**{"optim.d_weight_clip": 0.1}))
     assert not session.can_update_in_place(changed(**{"train.d_steps": 2}))
+    assert not session.can_update_in_place(changed(**{"loss.g_mmd_weight": 1.0}))
     assert not session.can_update_in_place(changed(**{"model.noise": "uniform"}))
     keys = session.hparam_keys  # SGD's momentum is compiled in once it is > 0
     assert structure_key(changed(**{"optim.name": "sgd"}), keys) != structure_key(
@@ -240,6 +241,12 @@ def test_structural_changes_rebuild_and_say_so(tab):
     ema = settings.apply_settings(config, {"optim.ema_decay": 0.9})
     assert structure_key(ema, keys) == structure_key(
         settings.apply_settings(ema, {"optim.ema_decay": 0.99}), keys)
+    mmd = settings.apply_settings(config, {"loss.g_mmd_weight": 1.0})
+    mmd_keys = keys | {"loss.g_mmd_weight"}  # a session built with the term reads it as a hparam
+    assert structure_key(mmd, mmd_keys) == structure_key(
+        settings.apply_settings(mmd, {"loss.g_mmd_weight": 3.0}), mmd_keys)
+    assert structure_key(mmd, mmd_keys) != structure_key(
+        settings.apply_settings(mmd, {"loss.g_mmd_weight": 0.0}), mmd_keys)
 
 
 def test_single_steps_move_one_player_only(tab):

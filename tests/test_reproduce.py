@@ -124,19 +124,26 @@ def test_goodfellow_fig1_reports_the_numbers_its_sweep_computed(toy_reports):
 def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports):
     workdir = toy_reports / "veegan2017_table1_quick"
     results = _results(workdir)
-    for dataset, sweep in (("ring8", "ring8_vanilla"), ("ring8", "ring8"),
-                           ("grid25", "grid25_vanilla"), ("grid25", "grid25")):
-        (row,) = _rows(workdir / "sweeps" / sweep)
-        label = "ganjax plain GAN" if sweep.endswith("vanilla") else "ganjax recommended"
-        hq = _row(results, dataset, label, "high-quality %")
-        assert hq["values"] == [pytest.approx(100 * float(row["hq_fraction"]), rel=1e-6)]
-        modes = _row(results, dataset, label, "modes")
-        assert modes["values"] == [float(row["modes"])]
-        assert modes["paper"].endswith("(PacGAN3)" if label.endswith("recommended")
-                                       else "(GAN (PacGAN))")
+    labels = {"_vanilla": "ganjax plain GAN", "": "ganjax recommended",
+              "_fidelity": "ganjax fidelity"}
+    texts = results["texts"]
+    for dataset, num_modes in (("ring8", 8), ("grid25", 25)):
+        for suffix, label in labels.items():
+            if dataset == "grid25" and suffix == "_fidelity":
+                continue
+            (row,) = _rows(workdir / "sweeps" / f"{dataset}{suffix}")
+            hq = _row(results, dataset, label, "high-quality %")
+            assert hq["values"] == [pytest.approx(100 * float(row["hq_fraction"]), rel=1e-6)]
+            modes = _row(results, dataset, label, "modes")
+            assert modes["values"] == [float(row["modes"])]
+            assert modes["paper"].endswith("(GAN (PacGAN))" if suffix == "_vanilla"
+                                           else "(PacGAN3)")
+            complete = int(float(row["modes"]) == num_modes)
+            assert (f"{dataset}, {label}: {complete} of 1 seeds capture all {num_modes} modes."
+                    in texts)
     titles = [t["title"] for t in results["tables"]]
     assert titles == ["ring8: published rows", "grid25: published rows"]
-    assert len(results["figures"]) == 4
+    assert len(results["figures"]) == 5
     assert all((workdir / f["path"]).exists() for f in results["figures"])
 
 
@@ -164,7 +171,7 @@ def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     for name in missing:
         assert f"Not run yet: `ganjax reproduce {name}`" in text
     images = sorted(os.listdir(tmp_path / "docs" / "images" / "reproductions"))
-    assert len(images) == 2 + 4 and all(i.endswith(".png") for i in images)
+    assert len(images) == 2 + 5 and all(i.endswith(".png") for i in images)
     for image in images:
         assert f"(images/reproductions/{image})" in text
 

@@ -3,12 +3,14 @@
 The protocol of both papers: 2,500 samples of each trained generator; a sample is high quality
 (HQ) within 3 std of its nearest mode; a mode is captured when it is the nearest mode of at
 least one HQ sample; PacGAN adds the KL between the HQ samples' mode histogram and uniform.
-Ten seeds per setup, mean +- standard error. Two ganjax setups per dataset: the plain GAN
-(the `:vanilla` variant: non-saturating loss, Adam lr 1e-4, batch 100, 20k steps, no packing,
-penalty, EMA or schedule) and ganjax's recommended recipe (the default variant of
-experiments/ring8.py and grid25.py). Because the HQ fraction rewards a generator that shrinks
-every mode, the report also gives the within-mode spread ratio and an MMD to the true mixture
-where the evaluation computes them. The published rows are the papers' own numbers.
+Ten seeds per setup, mean +- standard error. The ganjax setups: the plain GAN (the `:vanilla`
+variant: non-saturating loss, Adam lr 1e-4, batch 100, 20k steps, no packing, penalty, EMA or
+schedule), ganjax's recommended recipe (the default variant of experiments/ring8.py and
+grid25.py) and, for the ring, the `:fidelity` variant (PacGAN2 packing, PacGAN-sized nets, EMA,
+linear decay, and an MMD to the real batch added to G's loss). Because the HQ fraction rewards a
+generator that shrinks every mode, the report also gives the within-mode spread ratio and an MMD
+to the true mixture where the evaluation computes them. The published rows are the papers' own
+numbers.
 """
 
 PAPER = ("Srivastava et al. 2017 (VEEGAN), Table 1; Lin et al. 2018 (PacGAN), Table 1; "
@@ -18,10 +20,13 @@ FULL_TIME = "~45 min"  # measured: 54 min on 2 cores shared with other jobs
 QUICK_TIME = "~1 min"
 SEEDS = 10
 
-# (dataset, experiment, setups: (label, variant suffix))
-DATASETS = (("ring8", "ring8", (("ganjax plain GAN", ":vanilla"), ("ganjax recommended", ""))),
-            ("grid25", "grid25", (("ganjax plain GAN", ":vanilla"),
-                                  ("ganjax recommended", ""))))
+# (dataset, experiment, number of modes, setups: (label, variant suffix))
+# The grid's fidelity variant is left out until it holds on more than one seed (seed 0: 25/25,
+# HQ 94.4%, spread 0.85; seed 1: 25/25, HQ 94.0%, KL 0.079, spread 0.73; MMD weights 2 and 3
+# lose modes on seed 1: 21 and 17).
+SETUPS = (("ganjax plain GAN", ":vanilla"), ("ganjax recommended", ""))
+DATASETS = (("ring8", "ring8", 8, SETUPS + (("ganjax fidelity", ":fidelity"),)),
+            ("grid25", "grid25", 25, SETUPS))
 # Published rows (modes, HQ %, KL) as the papers print them; "" where a paper gives none.
 PUBLISHED = {
     "ring8": (("GAN (VEEGAN)", "1", "99.3", ""), ("ALI (VEEGAN)", "2.8", "0.13", ""),
@@ -40,7 +45,8 @@ PUBLISHED = {
                ("PacGAN4", "24.8+-0.2", "93.6+-0.6", "0.04+-0.01")),
 }
 # Which published row each of our setups is compared with in the main table.
-COMPARED_WITH = {"ganjax plain GAN": "GAN (PacGAN)", "ganjax recommended": "PacGAN3"}
+COMPARED_WITH = {"ganjax plain GAN": "GAN (PacGAN)", "ganjax recommended": "PacGAN3",
+                 "ganjax fidelity": "PacGAN3"}
 # Fidelity metrics beside the protocol's, reported where the evaluation has them.
 EXTRA_METRICS = ("spread_ratio", "mixture_mmd", "mixture_mmd_perfect")
 QUICK = {"train.steps": 300, "train.eval_every": 300, "train.log_every": 100,
@@ -48,7 +54,7 @@ QUICK = {"train.steps": 300, "train.eval_every": 300, "train.log_every": 100,
 
 
 def run(ctx) -> None:
-    for dataset, experiment, setups in DATASETS:
+    for dataset, experiment, num_modes, setups in DATASETS:
         published = {row[0]: row[1:] for row in PUBLISHED[dataset]}
         for label, variant in setups:
             out = ctx.sweep(f"{dataset}{variant.replace(':', '_')}", experiment + variant,
@@ -69,6 +75,9 @@ def run(ctx) -> None:
                 values = [r[metric] for r in rows if metric in r]
                 if values:
                     ctx.compare(table, label, metric, values, "", "not in the papers")
+            complete = sum(r["modes"] == num_modes for r in rows)
+            ctx.text(f"{dataset}, {label}: {complete} of {len(rows)} seeds capture all "
+                     f"{num_modes} modes.")
             diverged = sum(r["status"] == "diverged" for r in out["rows"])
             if diverged:
                 ctx.text(f"{dataset}, {label}: {diverged} seed(s) diverged, left out.")
@@ -85,3 +94,11 @@ def run(ctx) -> None:
     ctx.text("The papers' plain-GAN rows disagree (VEEGAN: 1 mode on the ring; PacGAN: 6.3): "
              "the result depends on the exact network and optimiser, so each of our rows names "
              "its experiment file. A perfect sampler scores 98.9% high quality.")
+    ctx.text("The fidelity rows are a GAN plus moment matching, not a pure adversarial GAN: G's "
+             "loss adds a Gaussian-kernel MMD to the real batch (kernels 1 to 30 mode stds "
+             "wide). The evaluation's mixture_mmd uses Gaussian kernels too (1, 2 and 4 stds), "
+             "so for these rows it is not an independent check; modes, HQ, KL and the spread "
+             "ratio are. Targets: ring 8/8 modes on every seed, HQ >= 97.7%, KL <= 0.03; grid "
+             "25/25 on >= 9 of 10 seeds, HQ >= 94.2%, KL <= 0.04; spread ratio 0.85-1.15. "
+             "grid25:fidelity is not in the table yet: single runs met the grid targets on seed "
+             "0 (HQ 94.4%, spread 0.85) but not on seed 1 (HQ 94.0%, KL 0.079, spread 0.73).")

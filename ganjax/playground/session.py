@@ -60,8 +60,9 @@ class Setup:
 
 def structure_key(config: ml_collections.ConfigDict, hparam_keys: set[str]) -> Any:
     """Everything of `config` that a compiled program depends on: all but the numeric
-    hyperparameters in the state, except whether the EMA, weight clipping and SGD's momentum
-    exist at all (`ganjax.engine.build` compiles them in only when their value is > 0)."""
+    hyperparameters in the state, except whether the EMA, weight clipping, SGD's momentum and
+    G's MMD term exist at all (`ganjax.engine.build` compiles them in only when their value is
+    > 0)."""
     flat = {}
 
     def walk(node, prefix):
@@ -75,6 +76,7 @@ def structure_key(config: ml_collections.ConfigDict, hparam_keys: set[str]) -> A
     flat["_ema"] = config.optim.ema_decay > 0
     flat["_clip"] = config.optim.d_weight_clip > 0
     flat["_momentum"] = config.optim.name == "sgd" and config.optim.momentum > 0
+    flat["_g_mmd"] = config.loss.g_mmd_weight > 0
     return flat
 
 

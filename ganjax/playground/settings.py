@@ -148,6 +148,7 @@ SETTINGS: dict[str, Setting] = _settings(
     Setting("loss.name", "choice", choices=_names("loss")),
     Setting("penalty.name", "choice", choices=_names("penalty")),
     Setting("penalty.weight", "float", 0, 1000),
+    Setting("loss.g_mmd_weight", "float", 0, 100),
     Setting("optim.name", "choice", choices=_names("optimizer")),
     Setting("optim.g_lr", "float", 0, 10, lo_open=True),
     Setting("optim.d_lr", "float", 0, 10, lo_open=True),
