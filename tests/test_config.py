@@ -60,6 +60,8 @@ def test_bad_overrides_name_the_key(overrides, message):
     ("train.batch_size", "0", r"config.train.batch_size=0: must be >= 1"),
     ("optim.b1", "1.0", r"config.optim.b1=1.0: must be in \[0, 1\)"),
     ("model.d_group", "3", r"config.model.d_group=3: must divide train.batch_size=64"),
+    ("model.g_hidden", "(64, 0)", r"config.model.g_hidden=\(64, 0\): must be a tuple of "
+     "positive layer widths"),
 ])
 def test_impossible_values_fail_validation(key, value, message):
     config = config_lib.apply_overrides(config_lib.base_config(), {key: value})

@@ -9,8 +9,8 @@ and checks are read from its module when a config names it.
 import ml_collections
 
 from ganjax.config.base import RESUMABLE_CHANGES, base_config, model_defaults
-from ganjax.config.checks import (check_same_keys, one_of, positive_numbers, require,
-                                  suggest)
+from ganjax.config.checks import (check_same_keys, layer_widths, one_of, positive_numbers,
+                                  require, suggest)
 from ganjax.config.loading import (apply_overrides, check_resumable, config_diff, from_dict,
                                    load_config, to_json)
 from ganjax.config.validation import is_image_source, is_toy, validate
@@ -20,5 +20,5 @@ ConfigDict = ml_collections.ConfigDict
 
 __all__ = ["ConfigDict", "ConfigError", "RESUMABLE_CHANGES", "apply_overrides", "base_config",
            "check_resumable", "check_same_keys", "config_diff", "from_dict", "is_image_source",
-           "is_toy", "load_config", "model_defaults", "one_of", "positive_numbers", "require",
-           "suggest", "to_json", "validate"]
+           "is_toy", "layer_widths", "load_config", "model_defaults", "one_of",
+           "positive_numbers", "require", "suggest", "to_json", "validate"]

@@ -18,6 +18,12 @@ def positive_numbers(values) -> bool:
             and all(isinstance(v, (int, float)) and v > 0 for v in values))
 
 
+def layer_widths(values, min_layers: int = 0) -> bool:
+    """Whether `values` is a tuple (or list) of at least `min_layers` integer widths >= 1."""
+    return (isinstance(values, (tuple, list)) and len(values) >= min_layers
+            and all(isinstance(w, int) and not isinstance(w, bool) and w >= 1 for w in values))
+
+
 def check_same_keys(config: ConfigDict, reference: ConfigDict, prefix: str = "config") -> None:
     """Experiments may change values, not invent keys: a typo in a config file fails here."""
     for key in config.keys():

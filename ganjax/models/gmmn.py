@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from ganjax.config import is_toy, one_of, positive_numbers, require
+from ganjax.config import is_toy, layer_widths, one_of, positive_numbers, require
 from ganjax.metrics.mmd import mmd_loss
 from ganjax.types import Array, Latent, Networks, Term
 
@@ -146,11 +146,6 @@ def mmd_term(bandwidths: Sequence[float], weight_key: str = "model.mmd_weight") 
     return Term("mmd", lambda i: mmd_loss(i.fake_x, i.batch["x"], bandwidths), weight_key)
 
 
-def _widths_ok(widths) -> bool:
-    return (isinstance(widths, (tuple, list)) and len(widths) >= 1
-            and all(isinstance(w, int) and w >= 1 for w in widths))
-
-
 def check(c) -> None:
     """ConfigError for a GMMN field (or a common field) this model cannot use."""
     m = c.model
@@ -158,7 +153,7 @@ def check(c) -> None:
             "model.name=mlp", c)
     require(m.mmd_space in SPACES, "model.mmd_space", one_of(SPACES), c)
     for key in ("g_hidden", "ae_hidden", "code_hidden"):
-        require(_widths_ok(m[key]), f"model.{key}",
+        require(layer_widths(m[key], min_layers=1), f"model.{key}",
                 "must be a tuple of positive layer widths, e.g. (256, 256)", c)
     for key in ("mmd_bandwidths", "code_bandwidths"):
         require(positive_numbers(m[key]), f"model.{key}",

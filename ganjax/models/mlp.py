@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax.config import is_toy, one_of, require
+from ganjax.config import is_toy, layer_widths, one_of, require
 from ganjax.types import DOut, Latent, Networks
 
 # The fields of config.model this module owns (base_config(model="mlp") adds them).
@@ -96,8 +96,7 @@ def check(c) -> None:
     require(is_toy(c), "model.name", "mlp is for the toy sources; image data needs dcgan or "
             "sngan", c)
     for key in ("g_hidden", "d_hidden"):
-        widths = c.model[key]
-        require(all(isinstance(w, int) and w >= 1 for w in widths), f"model.{key}",
+        require(layer_widths(c.model[key]), f"model.{key}",
                 "must be a tuple of positive layer widths, e.g. (128, 128)", c)
     for key in ("g_activation", "d_activation"):
         require(c.model[key] in ACTIVATIONS, f"model.{key}", one_of(ACTIVATIONS), c)
