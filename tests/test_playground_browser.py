@@ -210,6 +210,9 @@ def test_playground_in_a_browser(server, tmp_path):
 
             # Draw your own: mouse drags on the panel become the data.
             by("dataset").select_option("drawn")
+            # Earlier clicks low in the (now taller) control column can scroll the page; the
+            # drag needs the canvas in view.
+            page.evaluate("window.scrollTo(0, 0)")
             box = by("canvas").bounding_box()
             page.mouse.move(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
             page.mouse.down()
