@@ -12,12 +12,13 @@ def plain_gan(c, loss_name: str):
     return c
 
 
-def mode_fidelity(c, bandwidths: tuple[float, ...]):
-    """The toy mixtures' `fidelity` recipe: PacGAN2 packing, PacGAN-sized nets (G 4x400,
+def mode_fidelity(c, bandwidths: tuple[float, ...], pack: int = 2):
+    """The toy mixtures' `fidelity` recipe: PacGAN packing (`pack` samples per D input; the
+    ring uses 2, the grid 4), PacGAN-sized nets (G 4x400,
     D 3x256), an EMA generator, linearly decaying learning rates, and an MMD between G's batch
     and the real batch added to G's loss (Gaussian kernels of `bandwidths`, in data units),
     which keeps each mode as wide as the data's where the adversarial gradient alone shrinks it."""
-    c.model.d_group = 2  # gradient penalties would need a per-sample D
+    c.model.d_group = pack  # gradient penalties would need a per-sample D
     c.model.g_hidden = (400, 400, 400, 400)
     c.model.d_hidden = (256, 256, 256)
     c.optim.ema_decay = 0.999

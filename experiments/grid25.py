@@ -16,12 +16,16 @@ al. 2018) with no packing, penalty, EMA or schedule; the non-saturating one keep
 25 modes.
 
 `fidelity` targets the within-mode shape too (the HQ fraction alone rewards shrunk modes):
-PacGAN2 packing instead of R1, PacGAN-sized nets (G 4x400, D 3x256), batch 512 for 10k steps, an
+PacGAN4 packing instead of R1, PacGAN-sized nets (G 4x400, D 3x256), batch 512 for 10k steps, an
 EMA generator, linear decay, and an MMD between G's batch and the real batch added to G's loss
-(loss.g_mmd_weight 1, Gaussian kernels 1, 3, 10 and 30 mode stds wide). One run per seed: seed
-0 25/25 modes, HQ 94.4%, mode KL 0.007, spread ratio 0.85; seed 1 25/25, HQ 94.0%, KL 0.079,
-spread 0.73, short of the targets (the recommended run: HQ ~56%, spread 1.06). Not yet measured
-over 10 seeds.
+(loss.g_mmd_weight 1, Gaussian kernels 1, 3, 10 and 30 mode stds wide). Its 10-seed numbers are
+in `ganjax reproduce veegan2017_table1` (docs/reproductions.md). How the packing was chosen, one
+run per seed: with PacGAN2, seed 0 25/25 modes, HQ 94.4%, mode KL 0.007, spread ratio 0.85, but
+seed 1 HQ 94.0%, KL 0.079, spread 0.73; a stronger MMD on seed 1 (weight 2 or 3) loses modes
+(21, 17), starting the MMD at step 5k loses them too (G without it held 6 modes at 5k), and
+raising its weight to 3 from step 5k still leaves KL 0.073. PacGAN4 on seed 1: 25/25, HQ 91.0%,
+KL 0.008, spread 0.89, mixture MMD 0.052 (a perfect sampler 0.052); seed 0: 25/25, HQ 89.2%,
+KL 0.004, spread 0.86. It buys even, full-width modes with a few more samples between them.
 """
 
 from ganjax.config import base_config
@@ -57,7 +61,7 @@ def get_config(variant: str = "recommended"):
         c.train.batch_size = 256
         c.train.steps = 20_000
     elif variant == "fidelity":
-        mode_fidelity(c, bandwidths=(0.05, 0.15, 0.5, 1.5))  # 1, 3, 10, 30 mode stds
+        mode_fidelity(c, bandwidths=(0.05, 0.15, 0.5, 1.5), pack=4)  # kernels 1-30 mode stds
     elif variant in ("vanilla", "minimax"):
         plain_gan(c, "non_saturating" if variant == "vanilla" else "minimax")
     else:

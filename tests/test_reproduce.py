@@ -128,7 +128,7 @@ def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports):
               "_fidelity": "ganjax fidelity"}
     for dataset, num_modes, suffix in (("ring8", 8, "_vanilla"), ("ring8", 8, ""),
                                        ("ring8", 8, "_fidelity"), ("grid25", 25, "_vanilla"),
-                                       ("grid25", 25, "")):
+                                       ("grid25", 25, ""), ("grid25", 25, "_fidelity")):
         label = labels[suffix]
         (row,) = _rows(workdir / "sweeps" / f"{dataset}{suffix}")
         hq = _row(results, dataset, label, "high-quality %")
@@ -141,7 +141,7 @@ def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports):
                 in results["texts"])
     titles = [t["title"] for t in results["tables"]]
     assert titles == ["ring8: published rows", "grid25: published rows"]
-    assert len(results["figures"]) == 5
+    assert len(results["figures"]) == 6
     assert all((workdir / f["path"]).exists() for f in results["figures"])
 
 
@@ -169,7 +169,7 @@ def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     for name in missing:
         assert f"Not run yet: `ganjax reproduce {name}`" in text
     images = sorted(os.listdir(tmp_path / "docs" / "images" / "reproductions"))
-    assert len(images) == 2 + 5 and all(i.endswith(".png") for i in images)
+    assert len(images) == 2 + 6 and all(i.endswith(".png") for i in images)
     for image in images:
         assert f"(images/reproductions/{image})" in text
 

@@ -1,4 +1,4 @@
-"""Numbers for result tables: the mean and standard error over seeds.
+"""Result tables: the mean and standard error over seeds, and the markdown they are shown in.
 
 JAX-free and tiny, so that sweep tables and reproduction reports state spreads the same way
 and the reproduction CLI can import it before JAX starts.
@@ -20,3 +20,13 @@ def mean_sem(values: Sequence[float]) -> tuple[float, float, int]:
         return math.nan, math.nan, 0
     sem = float(vals.std(ddof=1) / math.sqrt(vals.size)) if vals.size > 1 else math.nan
     return float(vals.mean()), sem, int(vals.size)
+
+
+def markdown_table(titles: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub markdown table of already formatted cells (a "|" in a cell is escaped), the one
+    layout of sweep tables and reproduction reports."""
+    escape = lambda cell: str(cell).replace("|", "\\|")  # noqa: E731
+    lines = ["| " + " | ".join(map(escape, titles)) + " |", "|" + "|".join("---" for _ in titles)
+             + "|"]
+    lines += ["| " + " | ".join(map(escape, row)) + " |" for row in rows]
+    return "\n".join(lines)

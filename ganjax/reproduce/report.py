@@ -14,6 +14,7 @@ import os
 import platform
 from typing import Any
 
+from ganjax.outputs import tables
 from ganjax.outputs.tables import mean_sem
 from ganjax.outputs.writers import jsonable, write_text_atomically
 from ganjax.reproduce.context import Context
@@ -33,16 +34,12 @@ def hardware() -> str:
 
 
 def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value).replace("|", "\\|")
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def markdown_table(columns: list[str], rows: list[list[Any]]) -> str:
-    """A GitHub markdown table."""
-    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return "\n".join(lines)
+    """A GitHub markdown table of report values (floats to 4 significant digits)."""
+    return tables.markdown_table(columns, [[_cell(v) for v in row] for row in rows])
 
 
 def comparison_tables(ctx: Context) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ganjax.outputs import tables
 from ganjax.outputs.sweep_figures import plot_metric_against
 from ganjax.outputs.tables import mean_sem
 from ganjax.outputs.writers import read_json, write_text_atomically
@@ -102,10 +103,8 @@ def _format(value: Any) -> str:
 def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str],
                    titles: Sequence[str] | None = None) -> str:
     """A GitHub markdown table of `rows` restricted to `columns`."""
-    titles = list(titles or columns)
-    lines = ["| " + " | ".join(titles) + " |", "|" + "|".join("---" for _ in titles) + "|"]
-    lines += ["| " + " | ".join(_format(r.get(c)) for c in columns) + " |" for r in rows]
-    return "\n".join(lines)
+    return tables.markdown_table(list(titles or columns),
+                                 [[_format(r.get(c)) for c in columns] for r in rows])
 
 
 def _write_csv(path: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
