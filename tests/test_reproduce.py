@@ -28,12 +28,13 @@ from ganjax.reproduce.runner import reproduce
 REPO = pathlib.Path(__file__).resolve().parent.parent
 RECIPE_FILES = sorted(p.stem for p in (REPO / "experiments" / "reproductions").glob("*.py")
                       if not p.name.startswith("_"))
+TOY_REPORTS = ("goodfellow2014_fig1", "veegan2017_table1_ring", "veegan2017_table1_grid")
 
 
 def test_every_recipe_file_is_listed_with_its_paper_and_times(capsys):
     assert recipe_lib.recipe_names() == RECIPE_FILES
-    assert {"goodfellow2014_fig1", "mescheder2018_dirac", "veegan2017_table1"} <= set(
-        RECIPE_FILES)
+    assert {"goodfellow2014_fig1", "mescheder2018_dirac", "veegan2017_table1_ring",
+            "veegan2017_table1_grid"} <= set(RECIPE_FILES)
     assert main(["reproduce", "--list"]) == 0
     out = capsys.readouterr().out
     for name in RECIPE_FILES:
@@ -100,7 +101,7 @@ def _row(results: dict, table_start: str, row: str, metric: str) -> dict:
 @pytest.fixture(scope="module")
 def toy_reports(tmp_path_factory) -> pathlib.Path:
     root = tmp_path_factory.mktemp("reproductions")
-    for name in ("goodfellow2014_fig1", "veegan2017_table1"):
+    for name in TOY_REPORTS:
         reproduce(name, str(root / f"{name}_quick"), quick=True, seeds=1, log=lambda _: None)
     return root
 
@@ -121,27 +122,28 @@ def test_goodfellow_fig1_reports_the_numbers_its_sweep_computed(toy_reports):
         assert (workdir / figure["path"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports):
-    workdir = toy_reports / "veegan2017_table1_quick"
+@pytest.mark.parametrize("part,dataset,num_modes", [("ring", "ring8", 8),
+                                                    ("grid", "grid25", 25)])
+def test_veegan_table_compares_every_setup_with_its_published_row(toy_reports, part, dataset,
+                                                                  num_modes):
+    workdir = toy_reports / f"veegan2017_table1_{part}_quick"
     results = _results(workdir)
     labels = {"_vanilla": "ganjax plain GAN", "": "ganjax recommended",
               "_fidelity": "ganjax fidelity"}
-    for dataset, num_modes, suffix in (("ring8", 8, "_vanilla"), ("ring8", 8, ""),
-                                       ("ring8", 8, "_fidelity"), ("grid25", 25, "_vanilla"),
-                                       ("grid25", 25, ""), ("grid25", 25, "_fidelity")):
-        label = labels[suffix]
+    for suffix, label in labels.items():
         (row,) = _rows(workdir / "sweeps" / f"{dataset}{suffix}")
         hq = _row(results, dataset, label, "high-quality %")
         assert hq["values"] == [pytest.approx(100 * float(row["hq_fraction"]), rel=1e-6)]
         modes = _row(results, dataset, label, "modes")
         assert modes["values"] == [float(row["modes"])]
         assert modes["paper"].endswith("(GAN (PacGAN))" if suffix == "_vanilla" else "(PacGAN3)")
+        spread = _row(results, dataset, label, "spread_ratio")
+        assert spread["values"] == [pytest.approx(float(row["spread_ratio"]), rel=1e-6)]
         complete = int(float(row["modes"]) == num_modes)
         assert (f"{dataset}, {label}: {complete} of 1 seeds capture all {num_modes} modes."
                 in results["texts"])
-    titles = [t["title"] for t in results["tables"]]
-    assert titles == ["ring8: published rows", "grid25: published rows"]
-    assert len(results["figures"]) == 6
+    assert [t["title"] for t in results["tables"]] == [f"{dataset}: published rows"]
+    assert len(results["figures"]) == 3
     assert all((workdir / f["path"]).exists() for f in results["figures"])
 
 
@@ -160,12 +162,16 @@ def test_a_finished_reproduction_resumes_without_training_again(toy_reports):
 
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     out = tmp_path / "docs" / "reproductions.md"
-    path, missing = write_gallery(str(out), str(toy_reports))
+    path, status = write_gallery(str(out), str(toy_reports))
     text = out.read_text()
     assert path == str(out)
-    assert set(missing) == set(RECIPE_FILES) - {"goodfellow2014_fig1", "veegan2017_table1"}
+    missing = status["missing"]
+    assert set(missing) == set(RECIPE_FILES) - set(TOY_REPORTS)
+    assert sorted(status["refreshed"]) == sorted(TOY_REPORTS)
+    assert status["kept"] == []
     assert "`ganjax reproduce goodfellow2014_fig1 --quick`: quick (reduced) version" in text
     assert "### ring8: ours (1 seed) against the published rows" in text
+    assert "### grid25: ours (1 seed) against the published rows" in text
     for name in missing:
         assert f"Not run yet: `ganjax reproduce {name}`" in text
     images = sorted(os.listdir(tmp_path / "docs" / "images" / "reproductions"))
@@ -174,18 +180,56 @@ def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
         assert f"(images/reproductions/{image})" in text
 
 
+def test_gallery_keeps_sections_it_has_no_new_report_for(toy_reports, tmp_path):
+    """A machine's runs folder holds some reproductions: the others keep their sections and
+    figures, a quick report does not replace a full section, and a refreshed section drops
+    the figures its earlier version had and it no longer shows."""
+    out = tmp_path / "docs" / "reproductions.md"
+    image_dir = tmp_path / "docs" / "images" / "reproductions"
+    image_dir.mkdir(parents=True)
+    full_gmmn = ("## li2015_gmmn: old title\n\n**Made by:** `ganjax reproduce li2015_gmmn`: "
+                 "full version, seeds 0, 1, 2, elsewhere\n\n![a](images/reproductions/"
+                 "li2015_gmmn__a.png)\n")
+    full_fig1 = ("## goodfellow2014_fig1: old\n\n**Made by:** `ganjax reproduce "
+                 "goodfellow2014_fig1`: full version, seeds 0-9\n\n| kept | table |\n")
+    quick_veegan = ("## veegan2017_table1_ring: old\n\n**Made by:** `ganjax reproduce "
+                    "veegan2017_table1_ring --quick`: quick (reduced) version, seed 0\n")
+    out.write_text("# Reproductions\n\nold intro\n\n" + full_fig1 + "\n" + full_gmmn + "\n"
+                   + quick_veegan)
+    for image in ("li2015_gmmn__a.png", "veegan2017_table1_ring__gone.png"):
+        (image_dir / image).write_bytes(b"png")
+    _, status = write_gallery(str(out), str(toy_reports))
+    text = out.read_text()
+    assert sorted(status["kept"]) == ["goodfellow2014_fig1", "li2015_gmmn"]
+    assert status["refreshed"] == ["veegan2017_table1_grid", "veegan2017_table1_ring"]
+    assert "li2015_gmmn" not in status["missing"]
+    assert full_gmmn in text and full_fig1 in text and "old intro" not in text
+    assert "`ganjax reproduce veegan2017_table1_ring --quick`: quick (reduced) version, " \
+        "seed 0, " in text
+    assert "## veegan2017_table1_ring: old" not in text
+    assert (image_dir / "li2015_gmmn__a.png").exists()
+    assert not (image_dir / "veegan2017_table1_ring__gone.png").exists()
+    assert text.index("## goodfellow2014_fig1") < text.index("## li2015_gmmn") < text.index(
+        "## veegan2017_table1_ring")  # the recipes' order, whatever the old file's
+    again = write_gallery(str(out), str(toy_reports))[1]
+    assert again == status and out.read_text() == text  # refreshing twice changes nothing
+
+
 def test_readme_blocks_are_filled_from_the_reports(toy_reports, tmp_path):
     readme = tmp_path / "README.md"
-    readme.write_text("# x\n<!-- reproduction: veegan2017_table1 -->\nold table\n"
+    readme.write_text("# x\n<!-- reproduction: veegan2017_table1_grid -->\nold table\n"
                       "<!-- /reproduction -->\ntext\n<!-- reproduction: li2015_gmmn -->\nkept\n"
-                      "<!-- /reproduction -->\n")
-    assert update_readme(str(readme), str(toy_reports)) == ["veegan2017_table1"]
+                      "<!-- /reproduction -->\n<!-- reproduction: goodfellow2014_fig1 -->\n"
+                      "**Made by:** `ganjax reproduce goodfellow2014_fig1`: full version, "
+                      "seeds 0-9\n<!-- /reproduction -->\n")
+    assert update_readme(str(readme), str(toy_reports)) == ["veegan2017_table1_grid"]
     text = readme.read_text()
     assert "old table" not in text and "kept" in text and text.startswith("# x\n")
-    results = _results(toy_reports / "veegan2017_table1_quick")
+    assert "goodfellow2014_fig1`: full version, seeds 0-9" in text  # not replaced by --quick
+    results = _results(toy_reports / "veegan2017_table1_grid_quick")
     for table in results["markdown_tables"]:
         assert table["markdown"] in text
-    assert "`ganjax reproduce veegan2017_table1 --quick`" in text
+    assert "`ganjax reproduce veegan2017_table1_grid --quick`" in text
 
 
 def test_context_caches_a_computation_once(tmp_path):

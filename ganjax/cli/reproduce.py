@@ -2,7 +2,7 @@
 
     ganjax reproduce --list                          # what there is, with full-version times
     ganjax reproduce mescheder2018_dirac             # full version in runs/reproductions/NAME
-    ganjax reproduce veegan2017_table1 --quick       # reduced, every artefact (tests)
+    ganjax reproduce veegan2017_table1_grid --quick  # reduced, every artefact (tests)
     ganjax reproduce goodfellow2014_fig1 --seeds 4 --workdir W
     ganjax reproduce mirza2014_cgan --mnist npz:mnist-train.npz   # offline MNIST
     ganjax reproduce --gallery                       # docs/reproductions.md from the reports
@@ -40,8 +40,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="the data.source of MNIST runs (default tfds:mnist, the full set; "
                         "offline: npz:FILE or mnist_idx:DIR); the report says which was used")
     p.add_argument("--gallery", nargs="?", const="docs/reproductions.md", default=None,
-                   metavar="OUT", help="write the gallery of every report (default: "
-                                       "docs/reproductions.md) and exit")
+                   metavar="OUT", help="refresh the gallery (default: docs/reproductions.md) "
+                                       "from the reports under --runs and exit; a "
+                                       "reproduction without one keeps its section, and a "
+                                       "quick report does not replace a full one")
     p.add_argument("--runs", default="runs/reproductions", metavar="DIR",
                    help="--gallery: where the reproductions' folders are")
     p.add_argument("--readme", default="README.md", metavar="FILE",
@@ -81,9 +83,11 @@ def run(args: argparse.Namespace) -> int:
 
         out, code = call_reporting(lambda: write_gallery(args.gallery, args.runs))
         if code is None:
-            path, missing = out
-            print(f"ganjax: wrote {path}" + (f"; not run yet: {', '.join(missing)}"
-                                               if missing else ""))
+            path, status = out
+            print(f"ganjax: wrote {path}; refreshed from {args.runs}: "
+                  f"{', '.join(status['refreshed']) or 'none'}"
+                  + (f"; kept as they were: {', '.join(status['kept'])}" if status["kept"] else "")
+                  + (f"; not run yet: {', '.join(status['missing'])}" if status["missing"] else ""))
             if os.path.exists(args.readme):
                 filled = update_readme(args.readme, args.runs)
                 print(f"ganjax: refreshed {args.readme}'s tables of: "
