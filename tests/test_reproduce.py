@@ -160,6 +160,29 @@ def test_a_finished_reproduction_resumes_without_training_again(toy_reports):
     assert (workdir / "report.md").exists()
 
 
+def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
+    """`ganjax sweep` into a reproduction's folder is read back as done; the report's time then
+    counts the sweep's own: a vectorized group's wall time, shared by its points."""
+    from ganjax.sweep import driver
+
+    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
+    sweep_dir = str(tmp_path / "sweeps" / "toy")
+    driver.run_groups(driver.plan("gaussian_1d", overrides, ["seed=0:2"], sweep_dir),
+                      log=lambda _: None)
+    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
+                  seeds=2, log=lambda _: None)
+    out = ctx.sweep("toy", "gaussian_1d", ["seed=0:2"], overrides)
+    assert [r["status"] for r in out["rows"]] == ["finished", "finished"]
+    summaries = [json.loads((p / "summary.json").read_text())
+                 for p in sorted((tmp_path / "sweeps" / "toy" / "points").iterdir())]
+    assert [s["sweep"]["replicas_in_group"] for s in summaries] == [2, 2]
+    assert summaries[0]["wall_time_s"] == summaries[1]["wall_time_s"] > 0  # one program
+    assert ctx.step_times == {"toy": pytest.approx(summaries[0]["wall_time_s"])}
+    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=2, log=lambda _: None)
+    again.sweep("toy", "gaussian_1d", ["seed=0:2"], overrides)
+    assert again.step_times == ctx.step_times  # read back, not counted twice
+
+
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     out = tmp_path / "docs" / "reproductions.md"
     path, status = write_gallery(str(out), str(toy_reports))

@@ -94,10 +94,25 @@ class Context:
     def _timed(self, label: str, work: Callable[[], Any]) -> Any:
         start = time.perf_counter()
         result = work()
-        self.step_times[label] = self.step_times.get(label, 0.0) + time.perf_counter() - start
+        self._add_time(label, time.perf_counter() - start)
+        return result
+
+    def _add_time(self, label: str, seconds: float) -> None:
+        self.step_times[label] = self.step_times.get(label, 0.0) + seconds
         write_text_atomically(self.path("cache", "step_times.json"),
                               json.dumps(self.step_times, indent=1) + "\n")
-        return result
+
+    def _time_of_finished_sweep(self, workdir: str, points: Sequence[Any]) -> float:
+        """The seconds a sweep that ran outside this reproduction took (`ganjax sweep` into its
+        folder, which a reproduction then reads back as done), from its points' summaries: a
+        vectorized group's time is shared by its replicas, so each point adds its share."""
+        total = 0.0
+        for point in points:
+            summary = read_json(os.path.join(point.workdir(workdir), "summary.json"))
+            if summary and "wall_time_s" in summary:
+                share = summary.get("sweep", {}).get("replicas_in_group", 1)
+                total += float(summary["wall_time_s"]) / max(int(share), 1)
+        return total
 
     # -- running --------------------------------------------------------------------------------
 
@@ -154,6 +169,8 @@ class Context:
             self.log(f"ganjax: reproduce {self.recipe.name}: sweep {label} "
                      f"({len(plan.points)} points)")
             self._timed(label, lambda: driver.run_groups(plan, log=self.log))
+        elif label not in self.step_times:  # run before, by `ganjax sweep`: count its own time
+            self._add_time(label, self._time_of_finished_sweep(workdir, plan.points))
         return collect(plan.points, workdir, plan.record["swept_keys"], title=label)
 
     def cached(self, label: str, compute: Callable[[], Any]) -> Any:
