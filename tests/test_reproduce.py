@@ -219,7 +219,8 @@ def test_gallery_keeps_sections_it_has_no_new_report_for(toy_reports, tmp_path):
                     "veegan2017_table1_ring --quick`: quick (reduced) version, seed 0\n")
     out.write_text("# Reproductions\n\nold intro\n\n" + full_fig1 + "\n" + full_gmmn + "\n"
                    + quick_veegan)
-    for image in ("li2015_gmmn__a.png", "veegan2017_table1_ring__gone.png"):
+    for image in ("li2015_gmmn__a.png", "veegan2017_table1_ring__gone.png",
+                  "retired_recipe__old.png"):
         (image_dir / image).write_bytes(b"png")
     _, status = write_gallery(str(out), str(toy_reports))
     text = out.read_text()
@@ -232,6 +233,7 @@ def test_gallery_keeps_sections_it_has_no_new_report_for(toy_reports, tmp_path):
     assert "## veegan2017_table1_ring: old" not in text
     assert (image_dir / "li2015_gmmn__a.png").exists()
     assert not (image_dir / "veegan2017_table1_ring__gone.png").exists()
+    assert not (image_dir / "retired_recipe__old.png").exists()  # no recipe of that name
     assert text.index("## goodfellow2014_fig1") < text.index("## li2015_gmmn") < text.index(
         "## veegan2017_table1_ring")  # the recipes' order, whatever the old file's
     again = write_gallery(str(out), str(toy_reports))[1]

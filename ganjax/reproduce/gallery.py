@@ -121,7 +121,8 @@ def write_gallery(out: str = "docs/reproductions.md",
     """Writes the gallery `out` (figures in <out's folder>/images/reproductions/), refreshing
     the sections whose reproductions have results under `runs_root` and keeping the others as
     `out` has them; returns (its path, {"refreshed", "kept", "missing": names}): refreshed
-    from runs_root, kept from the previous gallery, never run."""
+    from runs_root, kept from the previous gallery, never run. Figures in the image folder
+    that no section shows any more (a renamed or removed reproduction's) are deleted."""
     docs = os.path.dirname(out) or "."
     image_dir = os.path.join(docs, "images", "reproductions")
     os.makedirs(image_dir, exist_ok=True)
@@ -153,5 +154,8 @@ def write_gallery(out: str = "docs/reproductions.md",
             lines += [f"## {name}: {recipe.title}", "", f"**Paper:** {recipe.paper}  ",
                       f"**Compares:** {recipe.compares}  ",
                       f"{NOT_RUN}`ganjax reproduce {name}` (expected {recipe.full_time}).", ""]
+    for image in os.listdir(image_dir):  # figures of reproductions that no longer exist
+        if image.split("__")[0] not in status["refreshed"] + status["kept"]:
+            os.remove(os.path.join(image_dir, image))
     write_text_atomically(out, "\n".join(lines).rstrip("\n") + "\n")
     return out, status
