@@ -14,8 +14,8 @@ within-mode spread ratio and an MMD to the true mixture where the evaluation com
 published rows are the papers' own numbers.
 
 The ring and the grid are two reproductions (`veegan2017_table1_ring`, `_grid`) because
-together they take longer than one machine keeps a runs folder (about 3 h on 2 CPU cores); each
-fits, and the gallery keeps the one that did not run.
+together they take about 2.5 h on 2 CPU cores, more than one session on a machine (which
+keeps its runs folder that long) can spare; each fits, and the gallery keeps the other.
 """
 
 # (label, variant suffix) of ganjax's setups, each a sweep over the seeds.
