@@ -93,25 +93,24 @@ def _is_full(section: str) -> bool:
                for line in section.splitlines())
 
 
-def _section(name: str, results: dict[str, Any], folder: str, image_dir: str) -> str:
-    """NAME's section from its results, its figures copied into `image_dir`; figures an earlier
-    section of NAME left there and this one does not show are removed."""
+def _heading(name: str) -> list[str]:
+    """The lines every section of NAME starts with: its title, paper and what it compares."""
     recipe = read_recipe(name)
-    lines = [f"## {name}: {recipe.title}", "", f"**Paper:** {recipe.paper}  ",
-             f"**Compares:** {recipe.compares}  ", made_by(results, recipe.full_time), ""]
+    return [f"## {name}: {recipe.title}", "", f"**Paper:** {recipe.paper}  ",
+            f"**Compares:** {recipe.compares}  "]
+
+
+def _section(name: str, results: dict[str, Any], folder: str, image_dir: str) -> str:
+    """NAME's section from its results, its figures copied into `image_dir`."""
+    lines = _heading(name) + [made_by(results, read_recipe(name).full_time), ""]
     lines += [t for t in results["texts"] for t in (t, "")]
     for table in results["markdown_tables"]:
         lines += [f"### {table['title']}", "", table["markdown"], ""]
-    shown = set()
     for figure in results["figures"]:
         target = f"{name}__{figure['path'].replace(os.sep, '_')}"  # unique per figure
         shutil.copyfile(os.path.join(folder, figure["path"]), os.path.join(image_dir, target))
-        shown.add(target)
         lines += [f"![{figure['caption']}](images/reproductions/{target})", "",
                   f"*{figure['caption']}*", ""]
-    for old in os.listdir(image_dir):
-        if old.startswith(f"{name}__") and old not in shown:
-            os.remove(os.path.join(image_dir, old))
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -122,7 +121,8 @@ def write_gallery(out: str = "docs/reproductions.md",
     the sections whose reproductions have results under `runs_root` and keeping the others as
     `out` has them; returns (its path, {"refreshed", "kept", "missing": names}): refreshed
     from runs_root, kept from the previous gallery, never run. Figures in the image folder
-    that no section shows any more (a renamed or removed reproduction's) are deleted."""
+    that the gallery no longer shows (a refreshed section's old ones, a removed
+    reproduction's) are deleted."""
     docs = os.path.dirname(out) or "."
     image_dir = os.path.join(docs, "images", "reproductions")
     os.makedirs(image_dir, exist_ok=True)
@@ -150,12 +150,11 @@ def write_gallery(out: str = "docs/reproductions.md",
             lines.append(_section(name, *found, image_dir))
         else:
             status["missing"].append(name)
-            recipe = read_recipe(name)
-            lines += [f"## {name}: {recipe.title}", "", f"**Paper:** {recipe.paper}  ",
-                      f"**Compares:** {recipe.compares}  ",
-                      f"{NOT_RUN}`ganjax reproduce {name}` (expected {recipe.full_time}).", ""]
-    for image in os.listdir(image_dir):  # figures of reproductions that no longer exist
-        if image.split("__")[0] not in status["refreshed"] + status["kept"]:
+            lines += _heading(name) + [f"{NOT_RUN}`ganjax reproduce {name}` (expected "
+                                       f"{read_recipe(name).full_time}).", ""]
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    for image in os.listdir(image_dir):  # a refreshed section's old figures, a removed recipe's
+        if f"(images/reproductions/{image})" not in text:
             os.remove(os.path.join(image_dir, image))
-    write_text_atomically(out, "\n".join(lines).rstrip("\n") + "\n")
+    write_text_atomically(out, text)
     return out, status
