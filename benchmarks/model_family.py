@@ -20,7 +20,9 @@ own CNN only, and reads InfoGAN's final L_I from its log:
       [--root /tmp/model_family] [--markdown docs/model_family.md] [--reuse]
       [--config.KEY=VALUE ...]   # passed to every `ganjax train`
 
---reuse judges runs already in --root (one folder per run name) without training.
+--reuse judges runs already in --root (one folder per run name) without training. With
+--markdown, the rows of runs left out by --only are kept from the file's earlier table, so one
+run can be re-judged without retraining the others.
 
 Writes a markdown table with wall times and seeds (the README's "Model family" section is
 pasted from it) and prints a final JSON line with every number.
@@ -124,12 +126,43 @@ def summarise(name: str, root: str, kind: str | None, seconds: float) -> dict[st
     return row
 
 
-def markdown(rows: dict[str, dict[str, float]], source: str) -> str:
-    """The table of `rows`; the wall-time column only when the runs were trained here."""
-    def cell(row, key, fmt="{:.3f}"):
-        return fmt.format(row[key]) if row.get(key) is not None else ""
+def _cells(row: dict[str, float], name: str, timed: bool) -> dict[str, str]:
+    """One table row as {column: text}."""
+    pair = lambda key: (f"{row['cnn_' + key]:.3f} / {row['logreg_' + key]:.3f}"  # noqa: E731
+                        if "cnn_" + key in row else "")
+    cells = {"run": name, "steps": str(row["steps"]), "seed": str(row["seed"]),
+             "EMA decay": str(row["ema_decay"])}
+    if timed:
+        cells["wall time"] = "" if row["wall_s"] is None else f"{row['wall_s'] / 60:.1f} min"
+    cells["cond. acc. CNN / LogReg"] = pair("conditional_accuracy")
+    cells["code-to-class acc. CNN / LogReg"] = pair("code_accuracy")
+    cells["L_I (ln 10 = 2.303)"] = (f"{row['mi_bound']:.3f}" if row.get("mi_bound") is not None
+                                    else "")
+    cells["classifier FD"] = (f"{row['classifier_fd']:.1f}" if row.get("classifier_fd")
+                              is not None else "")
+    return cells
 
+
+def kept_rows(previous: str) -> dict[str, dict[str, str]]:
+    """{run: {column: text}} of the table in a previously written markdown (empty if none)."""
+    lines = [line for line in previous.splitlines() if line.startswith("| ")]
+    if not lines:
+        return {}
+    split = lambda line: [cell.strip() for cell in line.strip().strip("|").split("|")]  # noqa
+    header = split(lines[0])
+    return {cells[0]: dict(zip(header, cells)) for cells in map(split, lines[1:])
+            if not set(cells[0]) <= {"-"}}  # not the |---| separator
+
+
+def markdown(rows: dict[str, dict[str, float]], source: str,
+             previous: str = "") -> str:
+    """The table of `rows` plus the rows of `previous` (an earlier table) for runs not judged
+    this time, so that `--only NAME` refreshes one row; the wall-time column only when some
+    run was trained here (or in the earlier table)."""
     timed = any(row["wall_s"] is not None for row in rows.values())
+    table = kept_rows(previous)
+    timed = timed or any("wall time" in cells for cells in table.values())
+    table.update({name: _cells(row, name, timed) for name, row in rows.items()})
     columns = ["run", "steps", "seed", "EMA decay"] + (["wall time"] if timed else []) + [
         "cond. acc. CNN / LogReg", "code-to-class acc. CNN / LogReg", "L_I (ln 10 = 2.303)",
         "classifier FD"]
@@ -137,15 +170,10 @@ def markdown(rows: dict[str, dict[str, float]], source: str) -> str:
              f"{JUDGED} samples of each final generator (EMA when kept; noise seed 1), by "
              f"`python benchmarks/model_family.py`.", "",
              "| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for name, row in rows.items():
-        pair = lambda key: (f"{row['cnn_' + key]:.3f} / {row['logreg_' + key]:.3f}"  # noqa: E731
-                            if "cnn_" + key in row else "")
-        cells = [name, str(row["steps"]), str(row["seed"]), str(row["ema_decay"])]
-        if timed:
-            cells.append("" if row["wall_s"] is None else f"{row['wall_s'] / 60:.1f} min")
-        cells += [pair("conditional_accuracy"), pair("code_accuracy"), cell(row, "mi_bound"),
-                  cell(row, "classifier_fd", "{:.1f}")]
-        lines.append("| " + " | ".join(cells) + " |")
+    order = [name for name in RUNS if name in table] + [name for name in table
+                                                         if name not in RUNS]
+    for name in order:
+        lines.append("| " + " | ".join(table[name].get(col, "") for col in columns) + " |")
     held = next(iter(rows.values()), {})
     lines += ["", f"Judges' held-out accuracy on real digits: CNN "
                   f"{held.get('cnn_held_out_accuracy', float('nan')):.4f}, LogReg "
@@ -158,7 +186,8 @@ def main() -> None:
     parser.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
     parser.add_argument("--only", default=",".join(RUNS))
     parser.add_argument("--root", default="/tmp/model_family")
-    parser.add_argument("--markdown", default=None, help="write the table here too")
+    parser.add_argument("--markdown", default=None,
+                        help="write the table here too (rows of runs not judged now are kept)")
     parser.add_argument("--reuse", action="store_true",
                         help="summarise runs already in --root instead of training")
     args, extra = parser.parse_known_args()
@@ -170,7 +199,11 @@ def main() -> None:
                    train(name, spec, source, args.root, overrides + extra))
         rows[name] = summarise(name, args.root, kind, seconds)
         print(name, json.dumps(rows[name]), flush=True)
-    table = markdown(rows, "npz:.../train-first10k.npz")
+    previous = ""
+    if args.markdown and os.path.exists(args.markdown):
+        with open(args.markdown) as f:
+            previous = f.read()
+    table = markdown(rows, "npz:.../train-first10k.npz", previous)
     print(table)
     if args.markdown:
         with open(args.markdown, "w") as f:

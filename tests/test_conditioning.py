@@ -29,7 +29,7 @@ from ganjax.engine.head_terms import (acgan_terms, categorical_bound, continuous
 from ganjax.engine.latent import LatentSpec
 from ganjax.engine.objectives import DInputs, GInputs, total
 from ganjax.experiments import cgan_mnist, infogan_mnist
-from ganjax.models.heads import ConcatConditionedD
+from ganjax.models.heads import ConcatConditionedD, InfoQ
 from ganjax.models.layers import CLASS_ONEHOT, ClassConditionalBatchNorm
 from ganjax.models.mlp import MLPDiscriminator
 from ganjax.run.loop import train
@@ -124,6 +124,24 @@ def test_every_conditioning_builds_around_the_architecture(model, g, d):
         assert "class_embedding" in d_vars["params"]
     names = {t.name for t in gan.d_terms}
     assert ("class" in names) == (d == "acgan")
+
+
+def test_q_batch_norm_normalises_the_hidden_layer_over_the_batch():
+    trunk = MLPDiscriminator(hidden=(6,))
+    q = InfoQ(trunk, (3,), 1, hidden=4, batch_norm=True)
+    x = jax.random.normal(jax.random.PRNGKey(1), (8, 2)) * 5.0
+    variables = q.init(jax.random.PRNGKey(0), x, train=False)
+    assert "bias" not in variables["params"]["q_hidden"]  # BN's shift replaces it
+    assert "q_hidden_bn" in variables["batch_stats"]
+    out, updates = q.apply(variables, x, train=True, mutable=["batch_stats"])
+    assert out.aux["code_logits"].shape == (8, 3) and out.aux["code"].shape == (8, 1)
+    # The running mean moved towards the batch mean of the hidden pre-activations.
+    hidden = trunk.apply({"params": variables["params"]["trunk"]}, x, train=False).features
+    pre = hidden @ variables["params"]["q_hidden"]["kernel"]
+    np.testing.assert_allclose(updates["batch_stats"]["q_hidden_bn"]["mean"],
+                               0.1 * np.asarray(pre.mean(0)), rtol=1e-4, atol=1e-6)
+    plain = InfoQ(trunk, (3,), 1, hidden=4).init(jax.random.PRNGKey(0), x, train=False)
+    assert "bias" in plain["params"]["q_hidden"] and "batch_stats" not in plain
 
 
 def test_concat_d_sees_label_channels_on_images():

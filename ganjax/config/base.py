@@ -76,6 +76,7 @@ def base_config(model: str = "mlp") -> ConfigDict:
     c.model.info_weight = 1.0  # lambda of the categorical codes' mutual-information bound
     c.model.info_continuous_weight = 1.0  # lambda of the continuous codes' bound
     c.model.info_q_hidden = 128  # width of Q's hidden layer
+    c.model.info_q_batch_norm = False  # BatchNorm after Q's hidden layer (the paper's Q)
     # The model's own fields (widths, activations, normalisation, ...) come from its module's
     # CONFIG (ganjax.models.<name>), added by base_config(model=...).
     c.model.update(model_defaults(model))

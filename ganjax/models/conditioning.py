@@ -48,7 +48,8 @@ def condition(nets: Networks, config) -> Networks:
         discriminator = _D_HEADS[m.d_conditioning](discriminator, m.num_classes)
     if discriminator is not None and (categories or m.info_continuous):
         discriminator = InfoQ(discriminator, categories, int(m.info_continuous),
-                              hidden=int(m.info_q_hidden))
+                              hidden=int(m.info_q_hidden),
+                              batch_norm=bool(m.info_q_batch_norm))
     return nets._replace(generator=generator, discriminator=discriminator,
                          num_classes=int(m.num_classes), code_dim=int(m.info_continuous),
                          code_categories=categories)

@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.layers import CLASS_ONEHOT
+from ganjax.models.layers import CLASS_ONEHOT, batch_norm
 from ganjax.types import DOut, Latent, with_aux
 
 Array = jax.Array
@@ -95,17 +95,22 @@ class AuxClassifierD(nn.Module):
 class InfoQ(nn.Module):
     """The trunk plus Q's view of the codes from its features (a hidden layer, then linear):
     aux["code_logits"] [B, sum(code_categories)] (code j's logits are the j-th slice) and
-    aux["code"] [B, code_dim] (the means of Q's unit-variance Gaussian over continuous codes)."""
+    aux["code"] [B, code_dim] (the means of Q's unit-variance Gaussian over continuous codes).
+    `batch_norm` puts a BatchNorm between the hidden layer and its LeakyReLU (the paper's Q)."""
 
     trunk: nn.Module
     code_categories: tuple[int, ...] = ()
     code_dim: int = 0
     hidden: int = 128
+    batch_norm: bool = False
 
     @nn.compact
     def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
         out = self.trunk(x, y, train=train)
-        h = nn.leaky_relu(nn.Dense(self.hidden, name="q_hidden")(out.features), 0.2)
+        h = nn.Dense(self.hidden, use_bias=not self.batch_norm, name="q_hidden")(out.features)
+        if self.batch_norm:
+            h = batch_norm(train, "q_hidden_bn")(h)
+        h = nn.leaky_relu(h, 0.2)
         outputs = {}
         if self.code_categories:
             outputs["code_logits"] = nn.Dense(sum(self.code_categories), name="q_categorical")(h)
