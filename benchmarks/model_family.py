@@ -128,6 +128,9 @@ def summarise(name: str, root: str, kind: str | None, seconds: float) -> dict[st
 
 def _cells(row: dict[str, float], name: str, timed: bool) -> dict[str, str]:
     """One table row as {column: text}."""
+    def cell(key, fmt="{:.3f}"):
+        return fmt.format(row[key]) if row.get(key) is not None else ""
+
     pair = lambda key: (f"{row['cnn_' + key]:.3f} / {row['logreg_' + key]:.3f}"  # noqa: E731
                         if "cnn_" + key in row else "")
     cells = {"run": name, "steps": str(row["steps"]), "seed": str(row["seed"]),
@@ -136,10 +139,8 @@ def _cells(row: dict[str, float], name: str, timed: bool) -> dict[str, str]:
         cells["wall time"] = "" if row["wall_s"] is None else f"{row['wall_s'] / 60:.1f} min"
     cells["cond. acc. CNN / LogReg"] = pair("conditional_accuracy")
     cells["code-to-class acc. CNN / LogReg"] = pair("code_accuracy")
-    cells["L_I (ln 10 = 2.303)"] = (f"{row['mi_bound']:.3f}" if row.get("mi_bound") is not None
-                                    else "")
-    cells["classifier FD"] = (f"{row['classifier_fd']:.1f}" if row.get("classifier_fd")
-                              is not None else "")
+    cells["L_I (ln 10 = 2.303)"] = cell("mi_bound")
+    cells["classifier FD"] = cell("classifier_fd", "{:.1f}")
     return cells
 
 

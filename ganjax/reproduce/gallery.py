@@ -93,16 +93,16 @@ def _is_full(section: str) -> bool:
                for line in section.splitlines())
 
 
-def _heading(name: str) -> list[str]:
+def _heading(name: str, recipe) -> list[str]:
     """The lines every section of NAME starts with: its title, paper and what it compares."""
-    recipe = read_recipe(name)
     return [f"## {name}: {recipe.title}", "", f"**Paper:** {recipe.paper}  ",
             f"**Compares:** {recipe.compares}  "]
 
 
 def _section(name: str, results: dict[str, Any], folder: str, image_dir: str) -> str:
     """NAME's section from its results, its figures copied into `image_dir`."""
-    lines = _heading(name) + [made_by(results, read_recipe(name).full_time), ""]
+    recipe = read_recipe(name)
+    lines = _heading(name, recipe) + [made_by(results, recipe.full_time), ""]
     lines += [t for t in results["texts"] for t in (t, "")]
     for table in results["markdown_tables"]:
         lines += [f"### {table['title']}", "", table["markdown"], ""]
@@ -150,8 +150,9 @@ def write_gallery(out: str = "docs/reproductions.md",
             lines.append(_section(name, *found, image_dir))
         else:
             status["missing"].append(name)
-            lines += _heading(name) + [f"{NOT_RUN}`ganjax reproduce {name}` (expected "
-                                       f"{read_recipe(name).full_time}).", ""]
+            recipe = read_recipe(name)
+            lines += _heading(name, recipe) + [f"{NOT_RUN}`ganjax reproduce {name}` (expected "
+                                               f"{recipe.full_time}).", ""]
     text = "\n".join(lines).rstrip("\n") + "\n"
     for image in os.listdir(image_dir):  # a refreshed section's old figures, a removed recipe's
         if f"(images/reproductions/{image})" not in text:
