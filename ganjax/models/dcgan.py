@@ -16,8 +16,8 @@ import jax.numpy as jnp
 
 from ganjax.config import is_toy, require
 from ganjax.types import DOut, Latent, Networks
-from ganjax.models.layers import (Conv, ConvTranspose2x, batch_norm, generator_norm,
-                                  maybe_spectral_norm)
+from ganjax.models.layers import (Conv, ConvTranspose2x, batch_norm, dense_norm_leaky_relu,
+                                  generator_norm, maybe_spectral_norm)
 
 Array = jax.Array
 
@@ -129,12 +129,8 @@ class DCGANDiscriminator(nn.Module):
             features *= 2
         features = x.reshape(x.shape[0], -1)
         if self.dense:
-            hidden = maybe_spectral_norm(nn.Dense(self.dense, use_bias=not self.batch_norm,
-                                                  name="dense"), self.spectral_norm)
-            features = hidden(features, train)
-            if self.batch_norm:
-                features = batch_norm(train, "dense_bn")(features)
-            features = nn.leaky_relu(features, 0.2)
+            features = dense_norm_leaky_relu(features, self.dense, "dense", train,
+                                             self.batch_norm, self.spectral_norm)
         logit = maybe_spectral_norm(nn.Dense(1, name="logit"), self.spectral_norm)
         return DOut(logit(features, train)[:, 0], features)
 

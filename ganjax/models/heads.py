@@ -30,7 +30,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models.layers import CLASS_ONEHOT, batch_norm
+from ganjax.models.layers import CLASS_ONEHOT, dense_norm_leaky_relu
 from ganjax.types import DOut, Latent, with_aux
 
 Array = jax.Array
@@ -107,10 +107,7 @@ class InfoQ(nn.Module):
     @nn.compact
     def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
         out = self.trunk(x, y, train=train)
-        h = nn.Dense(self.hidden, use_bias=not self.batch_norm, name="q_hidden")(out.features)
-        if self.batch_norm:
-            h = batch_norm(train, "q_hidden_bn")(h)
-        h = nn.leaky_relu(h, 0.2)
+        h = dense_norm_leaky_relu(out.features, self.hidden, "q_hidden", train, self.batch_norm)
         outputs = {}
         if self.code_categories:
             outputs["code_logits"] = nn.Dense(sum(self.code_categories), name="q_categorical")(h)

@@ -332,6 +332,18 @@ def maybe_spectral_norm(layer: nn.Module, enabled: bool) -> Callable[[Array, boo
     return lambda x, train: wrapped(x, update_stats=train)
 
 
+def dense_norm_leaky_relu(x: Array, width: int, name: str, train: bool, norm: bool,
+                          spectral_norm: bool = False) -> Array:
+    """Dense(width) -> BatchNorm (if `norm`) -> LeakyReLU 0.2: the hidden dense block of the
+    discriminators and of InfoGAN's Q. Call it inside a compact module: it adds the layers
+    `name` (no bias under BatchNorm, whose shift replaces it) and `name`_bn to that module."""
+    dense = maybe_spectral_norm(nn.Dense(width, use_bias=not norm, name=name), spectral_norm)
+    x = dense(x, train)
+    if norm:
+        x = batch_norm(train, f"{name}_bn")(x)
+    return nn.leaky_relu(x, 0.2)
+
+
 def upsample_nearest(x: Array, factor: int = 2) -> Array:
     """Nearest-neighbour upsampling of NHWC images by an integer factor."""
     return jnp.repeat(jnp.repeat(x, factor, axis=-3), factor, axis=-2)
