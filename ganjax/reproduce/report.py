@@ -24,13 +24,14 @@ RESULTS = "results.json"
 
 
 def hardware() -> str:
-    """e.g. "Linux x86_64, 2 CPU cores, jax 0.10.2 on 1 cpu device"."""
+    """e.g. "Linux x86_64, 2 CPU cores, jax 0.10.2 on 1 cpu device" (the devices as a
+    training run's start-of-run line names them)."""
     import jax
 
-    devices = jax.devices()
+    from ganjax.parallel import describe_devices
+
     return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores, jax "
-            f"{jax.__version__} on {len(devices)} {devices[0].platform} "
-            f"device{'s' if len(devices) > 1 else ''}")
+            f"{jax.__version__} on {describe_devices()}")
 
 
 def _cell(value: Any) -> str:
