@@ -29,6 +29,8 @@ def alternating_rates(runners: dict, rounds: int) -> dict[str, dict[str, float]]
 def run_child(script: str, args: list[str]) -> dict:
     """Runs `script` with `args` in a fresh Python process (fresh XLA flags, cold caches) and
     returns the JSON object on its last line of output."""
-    result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
-                            check=True)
+    result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True)
+    if result.returncode:  # show the child's own error, not only its exit status
+        raise RuntimeError(f"{script} {' '.join(args)} exited with {result.returncode}:\n"
+                           f"{result.stderr[-4000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -38,9 +38,9 @@ def measure(spec: str, mesh, steps: int, rounds: int, batch_scale: int) -> dict[
 
     from ganjax import config as config_lib
     from ganjax import parallel
-    from ganjax.engine.build import build_gan, init_state
     from ganjax.data import example_shape
-    from ganjax.engine.adversarial import make_train_n_steps, make_train_step
+    from ganjax.engine.steps import make_train_n_steps
+    from ganjax.run.experiment import build_experiment
 
     config = config_lib.load_config(spec)
     config.train.batch_size *= batch_scale
@@ -48,12 +48,11 @@ def measure(spec: str, mesh, steps: int, rounds: int, batch_scale: int) -> dict[
     batch, k = config.train.batch_size, config.train.d_steps
     parallel.check_batch_divisible(batch, mesh)
     data_shape = example_shape(config)
-    gan = build_gan(config, data_shape)
-    state = jax.jit(lambda rng: init_state(gan, rng))(jax.random.PRNGKey(config.seed))
-    state = parallel.replicate(state, mesh)
+    experiment = build_experiment(config)
+    state = parallel.replicate(experiment.state, mesh)
     x = np.random.default_rng(0).uniform(-1, 1, (steps, k, batch, *data_shape))
     batches = parallel.global_batch({"x": x.astype(np.float32)}, mesh, batch_axis=2)
-    run = jax.jit(make_train_n_steps(make_train_step(gan)),
+    run = jax.jit(make_train_n_steps(experiment.algorithm.step),
                   in_shardings=(parallel.replicated(mesh), parallel.batch_sharding(mesh, 2)),
                   out_shardings=parallel.replicated(mesh), donate_argnums=0)
     state = jax.block_until_ready(run(state, batches))[0]  # compile and warm up
