@@ -151,10 +151,12 @@ class Context:
         return self._timed(label, lambda: train(config, workdir, name=label))
 
     def sweep(self, label: str, spec: str, axes: Sequence[str],
-              overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+              overrides: dict[str, Any] | None = None, max_replicas: int = 0
+              ) -> dict[str, Any]:
         """`ganjax sweep --config spec --sweep AXIS ... --config.K=V` in W/sweeps/<label>
-        (vectorized where points share a program); what `ganjax.sweep.results.collect` returns
-        (rows of every point, the aggregate over seeds, figures)."""
+        (vectorized where points share a program, in groups of at most `max_replicas` if > 0);
+        what `ganjax.sweep.results.collect` returns (rows of every point, the aggregate over
+        seeds, figures)."""
         from ganjax.sweep import driver
         from ganjax.sweep.results import collect
 
@@ -163,8 +165,10 @@ class Context:
         self.commands.append(" ".join(["ganjax sweep --config", spec,
                                        *[f"--sweep '{a}'" for a in axes],
                                        *[f"--config.{k}={v}" for k, v in texts.items()],
+                                       *([f"--max_replicas {max_replicas}"] if max_replicas
+                                         else []),
                                        "--workdir", workdir]))
-        plan = driver.plan(spec, texts, list(axes), workdir)
+        plan = driver.plan(spec, texts, list(axes), workdir, max_replicas=max_replicas)
         if any(driver.point_status(p, workdir) == "pending" for p in plan.points):
             self.log(f"ganjax: reproduce {self.recipe.name}: sweep {label} "
                      f"({len(plan.points)} points)")
