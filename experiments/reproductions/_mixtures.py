@@ -23,8 +23,9 @@ SETUPS = (("ganjax plain GAN", ":vanilla"), ("ganjax recommended", ""),
           ("ganjax fidelity", ":fidelity"))
 # Vectorized groups of at most this many seeds per setup (0: all seeds in one program). The
 # fidelity nets (G 4x400 at batch 512) train 1.24x faster in groups of 2 than as one group of
-# 10 on a 2-core CPU (measured side by side, 400 steps each): ten replicas' activations no
-# longer fit the caches. A seed trains alike in any group (each replica matches its lone run
+# 10 on a 2-core CPU (measured side by side, 400 steps each, while another job shared the
+# cores; the full grid sweep then took 4.8 CPU min a seed against 7.9 as one group): ten
+# replicas' activations no longer fit the caches. A seed trains alike in any group (each replica matches its lone run
 # up to float rounding: tests/test_sweep.py).
 MAX_REPLICAS = {":fidelity": 2}
 # Published rows (modes, HQ %, KL) as the papers print them; "" where a paper gives none.
