@@ -25,8 +25,8 @@ SETUPS = (("ganjax plain GAN", ":vanilla"), ("ganjax recommended", ""),
 # fidelity nets (G 4x400 at batch 512) train 1.24x faster in groups of 2 than as one group of
 # 10 on a 2-core CPU (measured side by side, 400 steps each, while another job shared the
 # cores; the full grid sweep then took 4.8 CPU min a seed against 7.9 as one group): ten
-# replicas' activations no longer fit the caches. A seed trains alike in any group (each replica matches its lone run
-# up to float rounding: tests/test_sweep.py).
+# replicas' activations no longer fit the caches. A seed trains alike in any group (each
+# replica matches its lone run up to float rounding: tests/test_sweep.py).
 MAX_REPLICAS = {":fidelity": 2}
 # Published rows (modes, HQ %, KL) as the papers print them; "" where a paper gives none.
 PUBLISHED = {
