@@ -25,7 +25,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from _timing import alternating_rates, run_child  # benchmarks/ is on sys.path
+from _timing import alternating_rates, run_child, warn_if_busy  # benchmarks/ is on sys.path
 
 if TYPE_CHECKING:
     from ganjax.engine.gan import GAN
@@ -157,6 +157,7 @@ def main() -> None:
     if args.child:
         return rates_child(args.ynn, args.rounds, args.chunk)
 
+    warn_if_busy()
     from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(False)  # ganjax's default; set before JAX starts

@@ -24,7 +24,7 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import tempfile  # noqa: E402
 
-from _timing import alternating_rates, run_child  # noqa: E402  (benchmarks/ is on sys.path)
+from _timing import alternating_rates, run_child, warn_if_busy  # noqa: E402  (on sys.path)
 
 BATCH, WIDTH, LR = 512, 128, 1e-3
 
@@ -152,6 +152,7 @@ def main() -> None:
     if args.child == "rates":
         return rates_child(args.ynn, args.rounds, args.chunk)
 
+    warn_if_busy()
     from ganjax.run import runtime
 
     runtime.set_xla_cpu_fusion(False)  # ganjax's default; set before JAX starts
