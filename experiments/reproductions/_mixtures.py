@@ -8,13 +8,13 @@ Ten seeds per setup, mean +- standard error. The ganjax setups: the plain GAN (t
 variant: non-saturating loss, Adam lr 1e-4, batch 100, 20k steps, no packing, penalty, EMA or
 schedule), ganjax's recommended recipe (the default variant of experiments/ring8.py and
 grid25.py) and the `:fidelity` variant (PacGAN packing, 2 for the ring and 4 for the grid,
-PacGAN-sized nets, EMA, linear decay, and an MMD to the real batch added to G's loss). Because
-the HQ fraction rewards a generator that shrinks every mode, the report also gives the
-within-mode spread ratio and an MMD to the true mixture where the evaluation computes them. The
-published rows are the papers' own numbers.
+PacGAN-sized nets, EMA, decaying learning rates (linear on the ring, cosine on the grid), and
+an MMD to the real batch added to G's loss). Because the HQ fraction rewards a generator that
+shrinks every mode, the report also gives the within-mode spread ratio and an MMD to the true
+mixture where the evaluation computes them. The published rows are the papers' own numbers.
 
 The ring and the grid are two reproductions (`veegan2017_table1_ring`, `_grid`) because
-together they take about 2.5 h on 2 CPU cores, more than one session on a machine (which
+together they take about 2 h on 2 CPU cores, more than one session on a machine (which
 keeps its runs folder that long) can spare; each fits, and the gallery keeps the other.
 """
 

@@ -11,9 +11,9 @@ from ganjax.experiments.reproductions import _mixtures
 PAPER = ("Srivastava et al. 2017 (VEEGAN), Table 1; Lin et al. 2018 (PacGAN), Table 1; "
          "Elfeki et al. 2019 (GDPP), Table 1")
 COMPARES = "modes captured, high-quality fraction and mode KL over 10 seeds on the grid of 25"
-# Measured on 2 CPU cores: 57 min in all, 8 min (plain + recommended) and 48 min (fidelity,
-# 20k steps in vectorized groups of 2 seeds), 10 seeds each.
-FULL_TIME = "~1 h"
+# Measured on 2 CPU cores, 10 seeds each: plain + recommended 8 min, fidelity 72 min (30k steps
+# in vectorized groups of 2 seeds, 7.2 CPU min a seed).
+FULL_TIME = "~1.5 h"
 QUICK_TIME = "~30 s"
 SEEDS = 10
 
