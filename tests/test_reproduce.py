@@ -183,6 +183,17 @@ def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
     assert again.step_times == ctx.step_times  # read back, not counted twice
 
 
+def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_path):
+    """A recipe change means clearing a sweep's folder and training it again; the report's time
+    then counts the new sweep only, not also the results that are gone."""
+    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
+    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
+                  seeds=1, log=lambda _: None)
+    ctx.step_times["toy"] = 1e6  # the sweep this one replaces
+    ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    assert 0 < ctx.step_times["toy"] < 1e6
+
+
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     out = tmp_path / "docs" / "reproductions.md"
     path, status = write_gallery(str(out), str(toy_reports))

@@ -169,9 +169,14 @@ class Context:
                                          else []),
                                        "--workdir", workdir]))
         plan = driver.plan(spec, texts, list(axes), workdir, max_replicas=max_replicas)
-        if any(driver.point_status(p, workdir) == "pending" for p in plan.points):
+        statuses = [driver.point_status(p, workdir) for p in plan.points]
+        if "pending" in statuses:
             self.log(f"ganjax: reproduce {self.recipe.name}: sweep {label} "
                      f"({len(plan.points)} points)")
+            if all(status == "pending" for status in statuses):
+                # A new sweep (or one whose folder was cleared for a changed recipe): the time
+                # of the runs it replaces no longer belongs to the report's results.
+                self.step_times.pop(label, None)
             self._timed(label, lambda: driver.run_groups(plan, log=self.log))
         elif label not in self.step_times:  # run before, by `ganjax sweep`: count its own time
             self._add_time(label, self._time_of_finished_sweep(workdir, plan.points))
