@@ -37,9 +37,9 @@ steps (0.75x the time) only 93.3% and 93.1%. On all 10 seeds, though, cosine dec
 HQ 93.72 +- 0.16% (KL 0.006, spread 0.89): the same as linear, the two-seed gain was noise. The
 bridges remain the gap to 94.2%, and time thins them: with 30k steps (cosine, batch 512; 7.3
 CPU min a seed in groups of 2) seeds 0 and 1 reach HQ 94.8% and 94.8% (KL 0.004 and 0.006,
-spread 0.90 and 0.89).
-On 10 seeds: 25/25 modes on 10/10, HQ 94.95 +- 0.14% (every seed 94.4-95.6%), KL 0.005,
-spread 0.90, above PacGAN3's 94.2% without shrinking the modes.
+spread 0.90 and 0.89). On 10 seeds (7.2 CPU min a seed): 25/25 modes on 10/10, HQ 94.95 +-
+0.14% (every seed 94.4-95.6%), KL 0.005, spread 0.90, above PacGAN3's 94.2% without shrinking
+the modes.
 """
 
 from ganjax.config import base_config

@@ -189,9 +189,20 @@ def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_pat
     overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
     ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
                   seeds=1, log=lambda _: None)
-    ctx.step_times["toy"] = 1e6  # the sweep this one replaces
-    ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
-    assert 0 < ctx.step_times["toy"] < 1e6
+    ctx._add_time("toy", 1e6)  # the sweep this one replaces, on disk
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    with pytest.MonkeyPatch.context() as patch:
+        from ganjax.sweep import driver
+        patch.setattr(driver, "run_groups", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
+    assert "toy" not in stored  # forgotten before the new sweep trains
+    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
+    again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    assert 0 < again.step_times["toy"] < 1e6
 
 
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):

@@ -99,6 +99,15 @@ class Context:
 
     def _add_time(self, label: str, seconds: float) -> None:
         self.step_times[label] = self.step_times.get(label, 0.0) + seconds
+        self._save_times()
+
+    def _forget_time(self, label: str) -> None:
+        """Drops `label`'s time, on disk too: a sweep trained afresh that is then interrupted
+        must not resume on top of the time of the results it replaced."""
+        if self.step_times.pop(label, None) is not None:
+            self._save_times()
+
+    def _save_times(self) -> None:
         write_text_atomically(self.path("cache", "step_times.json"),
                               json.dumps(self.step_times, indent=1) + "\n")
 
@@ -176,7 +185,7 @@ class Context:
             if all(status == "pending" for status in statuses):
                 # A new sweep (or one whose folder was cleared for a changed recipe): the time
                 # of the runs it replaces no longer belongs to the report's results.
-                self.step_times.pop(label, None)
+                self._forget_time(label)
             self._timed(label, lambda: driver.run_groups(plan, log=self.log))
         elif label not in self.step_times:  # run before, by `ganjax sweep`: count its own time
             self._add_time(label, self._time_of_finished_sweep(workdir, plan.points))
