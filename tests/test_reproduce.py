@@ -14,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -199,10 +200,34 @@ def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_pat
         with pytest.raises(KeyboardInterrupt):
             ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
-    assert "toy" not in stored  # forgotten before the new sweep trains
+    assert stored["toy"] < 1  # the old 1e6 s forgotten before the new sweep trains
     again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
     again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     assert 0 < again.step_times["toy"] < 1e6
+
+
+def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
+    """Ctrl-C in the middle of a sweep: the points it trained part-way resume from their
+    checkpoints, so the seconds spent before the interrupt count in the report's time."""
+    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
+    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
+                  seeds=1, log=lambda _: None)
+    from ganjax.sweep import driver
+
+    def trained_part_way(plan, log):
+        for point in plan.points:
+            os.makedirs(point.workdir(str(tmp_path / "sweeps" / "toy")), exist_ok=True)
+        time.sleep(0.3)
+        raise KeyboardInterrupt
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(driver, "run_groups", trained_part_way)
+        with pytest.raises(KeyboardInterrupt):
+            ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
+    assert stored["toy"] >= 0.3
+    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
+    again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    assert again.step_times["toy"] > stored["toy"]
 
 
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):

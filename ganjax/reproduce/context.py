@@ -92,10 +92,13 @@ class Context:
         return os.path.join(self.workdir, "cache", "step_times.json")
 
     def _timed(self, label: str, work: Callable[[], Any]) -> Any:
+        """work(), its seconds added to `label`'s time even when it is interrupted (Ctrl-C, an
+        error): the work it did is resumed from, so its time belongs to the results too."""
         start = time.perf_counter()
-        result = work()
-        self._add_time(label, time.perf_counter() - start)
-        return result
+        try:
+            return work()
+        finally:
+            self._add_time(label, time.perf_counter() - start)
 
     def _add_time(self, label: str, seconds: float) -> None:
         self.step_times[label] = self.step_times.get(label, 0.0) + seconds
@@ -182,9 +185,10 @@ class Context:
         if "pending" in statuses:
             self.log(f"ganjax: reproduce {self.recipe.name}: sweep {label} "
                      f"({len(plan.points)} points)")
-            if all(status == "pending" for status in statuses):
+            if not any(os.path.exists(p.workdir(workdir)) for p in plan.points):
                 # A new sweep (or one whose folder was cleared for a changed recipe): the time
-                # of the runs it replaces no longer belongs to the report's results.
+                # of the runs it replaces no longer belongs to the report's results. A sweep
+                # with any point's folder resumes, and so does its time.
                 self._forget_time(label)
             self._timed(label, lambda: driver.run_groups(plan, log=self.log))
         elif label not in self.step_times:  # run before, by `ganjax sweep`: count its own time
