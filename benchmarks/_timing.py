@@ -27,14 +27,16 @@ def alternating_rates(runners: dict, rounds: int) -> dict[str, dict[str, float]]
     return {name: {"median": statistics.median(r), "best": max(r)} for name, r in rates.items()}
 
 
-def run_child(script: str, args: list[str], timeout_s: float = 3600) -> dict:
-    """Runs `script` with `args` in a fresh Python process (fresh XLA flags, cold caches) and
-    returns the JSON object on its last line of output; a child still running after
-    `timeout_s` seconds is killed, so that a hung child cannot hang the benchmark."""
+def run_child(script: str, args: list[str], timeout_s: float = 3600,
+              cwd: str | None = None) -> dict:
+    """Runs `script` with `args` in a fresh Python process (fresh XLA flags, cold caches; in
+    `cwd` if given) and returns the JSON object on its last line of output; a child still
+    running after `timeout_s` seconds is killed, so that a hung child cannot hang the
+    benchmark."""
     command = f"{script} {' '.join(args)}"
     try:
         result = subprocess.run([sys.executable, script, *args], capture_output=True, text=True,
-                                timeout=timeout_s)
+                                timeout=timeout_s, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"{command} was still running after {timeout_s:.0f} s and was "
                            "killed; run it alone to see where it stops") from None

@@ -10,9 +10,7 @@ dcgan_step.py uses).
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 
 import pytest
@@ -21,12 +19,15 @@ BENCHMARKS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
                           "benchmarks")
 
 
+sys.path.insert(0, BENCHMARKS)
+from _timing import run_child  # noqa: E402  (the benchmarks' own way to run a script)
+
+
 def final_json(tmp_path, script: str, *args: str) -> dict:
-    """Runs benchmarks/`script` with `args` (in `tmp_path`) and returns its last line as JSON."""
-    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), *args],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=600)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """Runs benchmarks/`script` with `args` (in `tmp_path`) and returns its last line as JSON;
+    a failing script raises with its own error."""
+    return run_child(os.path.join(BENCHMARKS, script), list(args), timeout_s=600,
+                     cwd=str(tmp_path))
 
 
 def positive(value) -> bool:
