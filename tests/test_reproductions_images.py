@@ -86,13 +86,19 @@ def test_stacked_mnist_quick_reports_the_recounted_modes(tmp_path):
     modes = json.loads((tmp_path / "cache" / "modes_dcgan_seed0.json").read_text())
     real = json.loads((tmp_path / "cache" / "modes_real.json").read_text())
     assert len(modes) == len(real) == pac.QUICK_SAMPLES
-    assert numbers["modes"] == [len(set(modes))] == [numbers["modes/dcgan_seed0"]]
+    assert numbers["dcgan/modes"] == [len(set(modes))] == [numbers["modes/dcgan_seed0"]]
     p = np.bincount(modes, minlength=1000) / len(modes)
-    assert numbers["kl"][0] == pytest.approx(float(np.sum(p[p > 0] * np.log(p[p > 0] * 1000))))
+    assert numbers["dcgan/kl"][0] == pytest.approx(
+        float(np.sum(p[p > 0] * np.log(p[p > 0] * 1000))))
+    packed = json.loads((tmp_path / "cache" / "modes_pacdcgan2_seed0.json").read_text())
+    assert numbers["pacdcgan2/modes"] == [len(set(packed))]
+    config = json.loads((tmp_path / "runs" / "pacdcgan2_seed0" / "config.json").read_text())
+    assert config["model"]["d_group"] == 2
     assert numbers["real"]["modes"] == len(set(real))
     table = rows_of(results, "Stacked MNIST: modes")
-    assert table[f"ganjax DCGAN (width 32, {pac.QUICK_STEPS} steps) | modes"]["values"] == \
-        numbers["modes"]
+    for name, model in (("DCGAN", "dcgan"), ("PacDCGAN2", "pacdcgan2")):
+        assert table[f"ganjax {name} (width 32, {pac.QUICK_STEPS} steps) | modes"]["values"] \
+            == numbers[f"{model}/modes"]
     assert table["real Stacked MNIST (this classifier) | KL"]["values"] == [
         pytest.approx(numbers["real"]["kl"])]
     with np.load(tmp_path / "data" / "stacked_mnist.npz") as stacked, np.load(NPZ) as mnist:
@@ -100,7 +106,7 @@ def test_stacked_mnist_quick_reports_the_recounted_modes(tmp_path):
         np.testing.assert_array_equal(stacked["y"], digits @ np.array([100, 10, 1]))
         np.testing.assert_array_equal(stacked["x"][..., 1], mnist["x"][stacked["rows"][:, 1]])
         assert len(stacked["y"]) == pac.QUICK_STACKS
-    assert "d_group" in " ".join(results["texts"])  # says why PacGAN's packing is not run
+    assert "model.d_group = 2" in " ".join(results["texts"])  # says what PacDCGAN2 is
 
 
 # -- six losses ----------------------------------------------------------------------------------

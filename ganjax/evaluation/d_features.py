@@ -150,6 +150,10 @@ def require_discriminator(gan: GAN) -> nn.Module:
     if gan.discriminator is None:
         raise ConfigError(f"this run has no discriminator (algorithm {gan.algorithm!r}); D "
                           f"features need an adversarial run with a conv D (dcgan, sngan)")
+    if gan.d_group > 1:
+        raise ConfigError(f"this run's D judges packed groups of {gan.d_group} images "
+                          f"(model.d_group={gan.d_group}), so it has no features of a single "
+                          f"image; D features need a run trained with model.d_group=1")
     return gan.discriminator
 
 

@@ -262,11 +262,16 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
     scored = (scored_sample_set(gan, config) if fid_metrics or class_metrics or cnn_metrics
               else None)
 
+    group = gan.d_group  # a packed D judges whole groups only (the rest of a set is left out)
+
+    def whole_groups(x):
+        return x[:x.shape[0] - x.shape[0] % group]
+
     @jax.jit
     def evaluate(g_params, state):
         samples, _ = gan.generate(g_params, state.batch_stats["g"], latent, train=False)
-        d_real = algorithm.probe(state, real, real_y).get("d_prob")
-        d_fake = algorithm.probe(state, samples, fake_y).get("d_prob")
+        d_real = algorithm.probe(state, whole_groups(real), real_y).get("d_prob")
+        d_fake = algorithm.probe(state, whole_groups(samples), fake_y).get("d_prob")
         means = {} if d_real is None else {"d_on_data": jnp.mean(d_real),
                                            "d_on_samples": jnp.mean(d_fake)}
         return samples, means
@@ -282,6 +287,8 @@ def make_image_evaluator(algorithm: GANAlgorithm, real: np.ndarray,
                                 "metrics": "mean sigmoid(D) on the first real batch and on "
                                            "the samples of the grid" + (
                                                ", each with its labels" if real_y is not None
+                                               else "") + (
+                                               f", in packed groups of {group}" if group > 1
                                                else "")}}
         if scored is not None:
             images, real_set = scored(g_params, state.batch_stats["g"])

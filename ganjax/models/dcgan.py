@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.config import is_toy, require
+from ganjax.models import packing
 from ganjax.types import DOut, Latent, Networks
 from ganjax.models.layers import (Conv, ConvTranspose2x, batch_norm, dense_norm_leaky_relu,
                                   generator_norm, maybe_spectral_norm)
@@ -36,6 +37,9 @@ CONFIG = {
     # Convs whose gradients are again canonical-layout convs (same function and parameters as
     # flax's Conv/ConvTranspose); XLA:CPU runs autodiff's layouts 20-100x slower inside scans.
     "fast_conv": True,
+    # D may judge groups of images: PacDCGAN (Lin et al. 2018) packs them along channels
+    # (`ganjax.models.packing`).
+    **packing.CONFIG,
 }
 
 
@@ -101,7 +105,9 @@ class DCGANDiscriminator(nn.Module):
     BatchNorm (if on) follows every conv but the first; `spectral_norm` normalises every conv and
     the dense layer (its power-iteration vectors live in "batch_stats"; SN usually goes with
     batch_norm=False, as in Miyato et al. 2018). No pooling. `fast_conv` picks layers.Conv's
-    canonical-layout gradients (same function and parameters as nn.Conv either way).
+    canonical-layout gradients (same function and parameters as nn.Conv either way). `group`
+    > 1 packs that many images along channels before the first conv (PacDCGAN): the logits and
+    features are then one per group.
     """
 
     resolution: int = 32
@@ -110,6 +116,8 @@ class DCGANDiscriminator(nn.Module):
     spectral_norm: bool = False
     fast_conv: bool = True
     dense: int = 0  # a hidden dense layer (+ BN, LeakyReLU) after the convs; 0 = none
+    group: int = 1  # > 1: logits [B / group] of packed groups (`ganjax.models.packing`)
+    group_features: str = "concat"
 
     @nn.compact
     def __call__(self, x: Array, y: Array | None = None, train: bool = True) -> DOut:
@@ -118,6 +126,8 @@ class DCGANDiscriminator(nn.Module):
         if x.shape[1:3] != (self.resolution, self.resolution):
             raise ValueError(f"images of side {x.shape[1:3]} for a D of resolution "
                              f"{self.resolution}")
+        if self.group > 1:
+            x = packing.group_features(x, self.group, self.group_features)
         features = self.width
         for i in range(steps):
             norm = self.batch_norm and i > 0
@@ -148,6 +158,7 @@ def check(c) -> None:
     check_image_model(c)
     require(c.penalty.name == "none" or not c.model.d_batch_norm, "penalty.name",
             "gradient penalties need per-sample D outputs; set model.d_batch_norm=false", c)
+    packing.check(c)
     for key in ("g_dense", "d_dense"):
         require(isinstance(c.model[key], int) and c.model[key] >= 0, f"model.{key}",
                 "must be an integer >= 0 (0 = no dense hidden layer)", c)
@@ -163,4 +174,6 @@ def build(config, data_shape: tuple[int, ...]) -> Networks:
                        batch_norm=m.g_batch_norm, fast_conv=m.fast_conv, dense=m.g_dense),
         DCGANDiscriminator(resolution=d.resolution, width=m.d_width or m.width,
                            batch_norm=m.d_batch_norm, spectral_norm=m.d_spectral_norm,
-                           fast_conv=m.fast_conv, dense=m.d_dense))
+                           fast_conv=m.fast_conv, dense=m.d_dense, group=m.d_group,
+                           group_features=m.d_group_features),
+        d_group=m.d_group)

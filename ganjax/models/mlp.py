@@ -10,20 +10,18 @@ import jax.numpy as jnp
 import numpy as np
 
 from ganjax.config import is_toy, layer_widths, one_of, require
+from ganjax.models import packing
 from ganjax.types import DOut, Latent, Networks
 
-# The fields of config.model this module owns (base_config(model="mlp") adds them).
+# The fields of config.model this module owns (base_config(model="mlp") adds them); D may judge
+# groups of samples (`ganjax.models.packing`: PacGAN packing, sorted groups or group moments).
 CONFIG = {
     "g_hidden": (128, 128),
     "d_hidden": (128, 128),
     "g_activation": "relu",
     "d_activation": "relu",
-    # D may judge groups of samples instead of single ones: PacGAN packing ("concat"), the
-    # sorted group ("sorted"), or the group's mean and std ("moments", the seed's variant).
-    "d_group": 1,
-    "d_group_features": "concat",
+    **packing.CONFIG,
 }
-GROUP_FEATURES = ("concat", "sorted", "moments")
 
 ACTIVATIONS = {
     "relu": nn.relu,
@@ -54,23 +52,6 @@ class MLPGenerator(nn.Module):
         return nn.Dense(self.out_dim)(_mlp(latent["z"], self.hidden, self.activation))
 
 
-def group_features(x: jax.Array, group: int, features: str) -> jax.Array:
-    """Turns [B, dim] samples into [B / group, F] inputs for a D that judges groups.
-
-    "concat": the group's samples side by side (PacGAN packing, Lin et al. 2018);
-    "sorted": the group's samples sorted per coordinate (order-free view of the empirical law);
-    "moments": the group's mean and std per coordinate (the seed's minibatch-statistics D).
-    """
-    x = x.reshape(x.shape[0] // group, group, -1)
-    if features == "concat":
-        return x.reshape(x.shape[0], -1)
-    if features == "sorted":
-        return jnp.sort(x, axis=1).reshape(x.shape[0], -1)
-    if features == "moments":
-        return jnp.concatenate([x.mean(axis=1), x.std(axis=1)], axis=-1)
-    raise ValueError(f"unknown group features {features!r}; known: concat, sorted, moments")
-
-
 class MLPDiscriminator(nn.Module):
     """Maps samples [B, dim] to DOut(logits [B / group], last hidden layer); group=1 is the
     ordinary per-sample D (unconditional: heads in `ganjax.models.heads` add labels)."""
@@ -85,7 +66,7 @@ class MLPDiscriminator(nn.Module):
         del y, train
         x = x.reshape(x.shape[0], -1)
         if self.group > 1:
-            x = group_features(x, self.group, self.group_features)
+            x = packing.group_features(x, self.group, self.group_features)
         logit = nn.Dense(1)  # created first: it is "Dense_0", as in the first ganjax engine
         features = _mlp(x, self.hidden, self.activation)
         return DOut(logit(features)[:, 0], features)
@@ -100,15 +81,7 @@ def check(c) -> None:
                 "must be a tuple of positive layer widths, e.g. (128, 128)", c)
     for key in ("g_activation", "d_activation"):
         require(c.model[key] in ACTIVATIONS, f"model.{key}", one_of(ACTIVATIONS), c)
-    require(c.model.d_group >= 1, "model.d_group", "must be >= 1", c)
-    require(c.model.d_group_features in GROUP_FEATURES, "model.d_group_features",
-            one_of(GROUP_FEATURES), c)
-    require(c.model.d_group == 1 or c.train.batch_size % c.model.d_group == 0, "model.d_group",
-            f"must divide train.batch_size={c.train.batch_size}", c)
-    require(c.model.d_group >= 2 or c.model.d_group_features == "concat",
-            "model.d_group_features", "sorted/moments need model.d_group >= 2", c)
-    require(c.penalty.name == "none" or c.model.d_group == 1, "penalty.name",
-            "gradient penalties need a per-sample D (model.d_group=1)", c)
+    packing.check(c)
     require(c.model.g_conditioning != "batch_norm", "model.g_conditioning",
             "the MLP generator has no BatchNorm to condition; use concat", c)
 

@@ -47,7 +47,7 @@ def _activations() -> tuple[str, ...]:
 
 
 def _group_features() -> tuple[str, ...]:
-    from ganjax.models.mlp import GROUP_FEATURES
+    from ganjax.models.packing import GROUP_FEATURES
 
     return tuple(GROUP_FEATURES)
 
