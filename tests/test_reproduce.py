@@ -230,6 +230,28 @@ def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
     assert again.step_times["toy"] > stored["toy"]
 
 
+def test_a_finished_run_from_an_older_ganjax_is_read_back_not_trained_again(tmp_path):
+    """A run whose config.json lacks a field ganjax added later (its default changes nothing)
+    is the same run; a real change of config is not."""
+    overrides = {"train.steps": 20, "train.eval_every": 20, "train.log_every": 10}
+    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
+                  seeds=1, log=lambda _: None)
+    first = ctx.train("toy", "gaussian_1d", overrides)
+    path = tmp_path / "runs" / "toy" / "config.json"
+    saved = json.loads(path.read_text())
+    del saved["model"]["d_group_features"]  # as written before the field existed
+    path.write_text(json.dumps(saved))
+    from ganjax.run import loop
+
+    def trained(*args, **kwargs):
+        raise AssertionError("trained again")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "train", trained)
+        assert ctx.train("toy", "gaussian_1d", overrides) == first
+        with pytest.raises(AssertionError, match="trained again"):
+            ctx.train("toy", "gaussian_1d", {**overrides, "optim.g_lr": 1e-4})
+
+
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     out = tmp_path / "docs" / "reproductions.md"
     path, status = write_gallery(str(out), str(toy_reports))

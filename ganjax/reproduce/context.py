@@ -20,9 +20,24 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ganjax.errors import ConfigError
 from ganjax.outputs.tables import mean_sem
 from ganjax.outputs.writers import jsonable, read_json, write_text_atomically
 from ganjax.reproduce.recipe import Recipe
+
+
+def _same_config(saved: Any, config: Any) -> bool:
+    """Whether a run's saved config.json is `config`: fields ganjax added since the run was made
+    take their defaults (which leave behaviour unchanged), as when a run resumes."""
+    from ganjax import config as config_lib
+
+    if not isinstance(saved, dict):
+        return False
+    try:
+        return not config_lib.config_diff(config_lib.from_dict(saved).to_dict(),
+                                          config.to_dict())
+    except ConfigError:  # a key this version does not know: not the same config
+        return False
 
 
 def format_override(value: Any) -> str:
@@ -156,7 +171,7 @@ class Context:
         summary = read_json(os.path.join(workdir, "summary.json"))
         saved = read_json(os.path.join(workdir, "config.json"))
         if summary is not None and summary.get("step") == config.train.steps and \
-                saved == json.loads(config_lib.to_json(config)):
+                _same_config(saved, config):
             return summary  # finished with this very config; anything else goes to train()
         self.log(f"ganjax: reproduce {self.recipe.name}: training {label} ({spec})")
         os.makedirs(os.path.dirname(workdir), exist_ok=True)
