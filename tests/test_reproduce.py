@@ -32,6 +32,16 @@ RECIPE_FILES = sorted(p.stem for p in (REPO / "experiments" / "reproductions").g
 TOY_REPORTS = ("goodfellow2014_fig1", "veegan2017_table1_ring", "veegan2017_table1_grid")
 
 
+# A 20-step toy run or sweep point, for the tests of how a Context reads back and times work.
+TINY = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
+
+
+def toy_context(tmp_path, seeds: int = 1) -> Context:
+    """A quiet Context of a toy recipe in tmp_path (the tests give it their own work)."""
+    return Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
+                   seeds=seeds, log=lambda _: None)
+
+
 def test_every_recipe_file_is_listed_with_its_paper_and_times(capsys):
     assert recipe_lib.recipe_names() == RECIPE_FILES
     assert {"goodfellow2014_fig1", "mescheder2018_dirac", "veegan2017_table1_ring",
@@ -166,12 +176,11 @@ def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
     counts the sweep's own: a vectorized group's wall time, shared by its points."""
     from ganjax.sweep import driver
 
-    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
+    overrides = TINY
     sweep_dir = str(tmp_path / "sweeps" / "toy")
     driver.run_groups(driver.plan("gaussian_1d", overrides, ["seed=0:2"], sweep_dir),
                       log=lambda _: None)
-    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
-                  seeds=2, log=lambda _: None)
+    ctx = toy_context(tmp_path, seeds=2)
     out = ctx.sweep("toy", "gaussian_1d", ["seed=0:2"], overrides)
     assert [r["status"] for r in out["rows"]] == ["finished", "finished"]
     summaries = [json.loads((p / "summary.json").read_text())
@@ -179,7 +188,7 @@ def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
     assert [s["sweep"]["replicas_in_group"] for s in summaries] == [2, 2]
     assert summaries[0]["wall_time_s"] == summaries[1]["wall_time_s"] > 0  # one program
     assert ctx.step_times == {"toy": pytest.approx(summaries[0]["wall_time_s"])}
-    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=2, log=lambda _: None)
+    again = toy_context(tmp_path, seeds=2)
     again.sweep("toy", "gaussian_1d", ["seed=0:2"], overrides)
     assert again.step_times == ctx.step_times  # read back, not counted twice
 
@@ -187,9 +196,8 @@ def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
 def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_path):
     """A recipe change means clearing a sweep's folder and training it again; the report's time
     then counts the new sweep only, not also the results that are gone."""
-    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
-    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
-                  seeds=1, log=lambda _: None)
+    overrides = TINY
+    ctx = toy_context(tmp_path)
     ctx._add_time("toy", 1e6)  # the sweep this one replaces, on disk
 
     def interrupted(*args, **kwargs):
@@ -201,7 +209,7 @@ def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_pat
             ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
     assert stored["toy"] < 1  # the old 1e6 s forgotten before the new sweep trains
-    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
+    again = toy_context(tmp_path)
     again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     assert 0 < again.step_times["toy"] < 1e6
 
@@ -209,9 +217,8 @@ def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_pat
 def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
     """Ctrl-C in the middle of a sweep: the points it trained part-way resume from their
     checkpoints, so the seconds spent before the interrupt count in the report's time."""
-    overrides = {"train.steps": "20", "train.eval_every": "20", "train.log_every": "10"}
-    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
-                  seeds=1, log=lambda _: None)
+    overrides = TINY
+    ctx = toy_context(tmp_path)
     from ganjax.sweep import driver
 
     def trained_part_way(plan, log):
@@ -225,7 +232,7 @@ def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
             ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
     assert stored["toy"] >= 0.3
-    again = Context(ctx.recipe, str(tmp_path), quick=True, seeds=1, log=lambda _: None)
+    again = toy_context(tmp_path)
     again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
     assert again.step_times["toy"] > stored["toy"]
 
@@ -233,9 +240,8 @@ def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
 def test_a_finished_run_from_an_older_ganjax_is_read_back_not_trained_again(tmp_path):
     """A run whose config.json lacks a field ganjax added later (its default changes nothing)
     is the same run; a real change of config is not."""
-    overrides = {"train.steps": 20, "train.eval_every": 20, "train.log_every": 10}
-    ctx = Context(recipe_lib.read_recipe("goodfellow2014_fig1"), str(tmp_path), quick=True,
-                  seeds=1, log=lambda _: None)
+    overrides = TINY
+    ctx = toy_context(tmp_path)
     first = ctx.train("toy", "gaussian_1d", overrides)
     path = tmp_path / "runs" / "toy" / "config.json"
     saved = json.loads(path.read_text())
