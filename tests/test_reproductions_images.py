@@ -96,9 +96,11 @@ def test_stacked_mnist_quick_reports_the_recounted_modes(tmp_path):
     assert config["model"]["d_group"] == 2
     assert numbers["real"]["modes"] == len(set(real))
     table = rows_of(results, "Stacked MNIST: modes")
-    for name, model in (("DCGAN", "dcgan"), ("PacDCGAN2", "pacdcgan2")):
+    for model, _, batch, name in pac.MODELS:
         assert table[f"ganjax {name} (width 32, {pac.QUICK_STEPS} steps) | modes"]["values"] \
             == numbers[f"{model}/modes"]
+        config = json.loads((tmp_path / "runs" / f"{model}_seed0" / "config.json").read_text())
+        assert config["train"]["batch_size"] == batch
     assert table["real Stacked MNIST (this classifier) | KL"]["values"] == [
         pytest.approx(numbers["real"]["kl"])]
     with np.load(tmp_path / "data" / "stacked_mnist.npz") as stacked, np.load(NPZ) as mnist:
