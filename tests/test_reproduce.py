@@ -22,7 +22,7 @@ import pytest
 from ganjax.cli import EXIT_CONFIG_ERROR, main
 from ganjax.errors import ConfigError
 from ganjax.reproduce import recipe as recipe_lib
-from ganjax.reproduce.context import Context, format_mean_sem, mean_sem
+from ganjax.reproduce.context import Context, difference_sign, format_mean_sem, mean_sem
 from ganjax.reproduce.gallery import update_readme, write_gallery
 from ganjax.reproduce.runner import reproduce
 
@@ -115,6 +115,16 @@ def toy_reports(tmp_path_factory) -> pathlib.Path:
     for name in TOY_REPORTS:
         reproduce(name, str(root / f"{name}_quick"), quick=True, seeds=1, log=lambda _: None)
     return root
+
+
+def test_a_difference_has_a_sign_only_beyond_two_standard_errors():
+    # [1, 2, 3]: mean 2, sem 1 / sqrt 3 = 0.577, so 2 > 2 * 0.577; [1, -1, 0.5]: mean 0.167,
+    # sem 0.6; a single seed has no spread.
+    assert difference_sign([1.0, 2.0, 3.0]) == ("+", "2 +- 0.58 (n=3)")
+    assert difference_sign([-1.0, -2.0, -3.0])[0] == "-"
+    assert difference_sign([1.0, -1.0, 0.5])[0] == "0"
+    assert difference_sign([1.0, 2.0, 3.0], within=4.0)[0] == "0"  # 2 <= 4 * 0.577
+    assert difference_sign([3.0]) == ("?", "3")
 
 
 def test_goodfellow_fig1_reports_the_numbers_its_sweep_computed(toy_reports):

@@ -79,6 +79,18 @@ def test_mode_count_and_kl_by_hand():
     np.testing.assert_array_equal(pac.channel_triples(ByBrightness(), images), [409, 20])
 
 
+def test_packing_findings_judge_each_packed_network_seed_by_seed():
+    dcgan = [{"modes": 930, "kl": 0.60}, {"modes": 920, "kl": 0.70}, {"modes": 940, "kl": 0.65}]
+    stats = {"dcgan": dcgan,
+             "pacdcgan2": [{"modes": m["modes"] + 10 + i, "kl": m["kl"]} for i, m in
+                           enumerate(dcgan)],
+             "pacdcgan2_b128": [{"modes": 900, "kl": 0.9}]}
+    text = pac.packing_findings(stats)
+    assert "PacDCGAN2, 32 pairs a step: modes 11 +- 0.58 (n=3), up beyond 2 sem; KL 0 " in text
+    assert "KL 0 +- 0 (n=3), within the seed spread" in text
+    assert "PacDCGAN2, 64 pairs a step: modes -30, one seed: no spread to judge by" in text
+
+
 @needs_mnist
 def test_stacked_mnist_quick_reports_the_recounted_modes(tmp_path):
     results = quick("pacgan2018_stacked_mnist", tmp_path)

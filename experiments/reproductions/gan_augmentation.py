@@ -70,17 +70,16 @@ def test_accuracy(train_x, train_y, test_x, test_y) -> float:
 def sign_text(differences, what: str) -> str:
     """The measured sign of `differences` (one per seed) in words: helped / hurt beyond SAME
     sem, or no difference beyond the seed spread."""
-    from ganjax.reproduce.context import format_mean_sem, mean_sem
+    from ganjax.reproduce.context import difference_sign
 
-    mean, sem, n = mean_sem(differences)
-    said = format_mean_sem(mean, sem, n, digits=3)
-    if n < 2:
+    sign, said = difference_sign(differences, SAME)
+    if sign == "?":
         return f"{what}: {said} on one seed; no seed spread to judge the sign by."
-    if abs(mean) <= SAME * sem:
+    if sign == "0":
         return (f"{what}: {said}, within {SAME:g} sem of zero: no difference beyond the seed "
                 f"spread.")
-    return (f"{what}: {said}: the GAN samples {'raised' if mean > 0 else 'lowered'} the test "
-            f"accuracy by more than {SAME:g} sem.")
+    return (f"{what}: {said}: the GAN samples {'raised' if sign == '+' else 'lowered'} the "
+            f"test accuracy by more than {SAME:g} sem.")
 
 
 def run(ctx) -> None:

@@ -102,6 +102,25 @@ def mode_stats(modes, num_modes: int = NUM_MODES) -> dict[str, float]:
             "kl": kl_divergence(histogram, np.full(num_modes, 1.0 / num_modes))}
 
 
+def packing_findings(stats: dict[str, list[dict[str, float]]]) -> str:
+    """**Ours:** what packing changed against the DCGAN, from the per-seed differences (packed
+    minus DCGAN, seed by seed) of modes and KL: beyond 2 sem of zero, or within the seed spread."""
+    from ganjax.reproduce.context import difference_sign
+
+    verdicts = {"+": "up beyond 2 sem", "-": "down beyond 2 sem", "0": "within the seed spread",
+                "?": "one seed: no spread to judge by"}
+    parts = []
+    for model, _, _, name in MODELS[1:]:
+        said = []
+        for key in ("modes", "KL"):
+            sign, value = difference_sign([p[key.lower()] - d[key.lower()] for p, d in
+                                           zip(stats[model], stats["dcgan"])])
+            said.append(f"{key} {value}, {verdicts[sign]}")
+        parts.append(f"{name}: " + "; ".join(said))
+    return ("**Ours:** packed minus DCGAN, seed by seed (mean +- sem): " + ". ".join(parts)
+            + ".")
+
+
 def run(ctx) -> None:
     from ganjax import config as config_lib
     from ganjax.evaluation.digit_classifier import load_digit_classifier
@@ -136,9 +155,9 @@ def run(ctx) -> None:
                 "train.log_every": max(steps // 20, 1), "train.scan_steps": min(50, steps)}
     overrides = {**OVERRIDES, **schedule, "data.source": f"npz:{data}"}
     table = "Stacked MNIST: modes covered (of 1,000) and KL to uniform"
-    first, counts, samples_figures = ctx.seeds[0], {}, []
+    first, counts, samples_figures, stats = ctx.seeds[0], {}, [], {}
     for model, group, batch, name in MODELS:
-        per_seed = []
+        per_seed = stats[model] = []
         for seed in ctx.seeds:
             label = f"{model}_seed{seed}"
             summary = ctx.train(label, SPEC, {**overrides, "model.d_group": group,
@@ -157,6 +176,7 @@ def run(ctx) -> None:
         ctx.compare(table, row, "KL", [s["kl"] for s in per_seed], PAPER_KL[model])
         ctx.number(f"{model}/modes", [s["modes"] for s in per_seed])
         ctx.number(f"{model}/kl", [s["kl"] for s in per_seed])
+    ctx.text(packing_findings(stats))
     real_stats = mode_stats(real)
     ctx.compare(table, "real Stacked MNIST (this classifier)", "modes", real_stats["modes"],
                 "1000 (every mode)", f"{len(real)} real triples: the ceiling")

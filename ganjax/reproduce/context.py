@@ -58,6 +58,19 @@ def format_mean_sem(mean: float, sem: float, n: int, digits: int = 4) -> str:
     return f"{mean:.{digits}g} +- {sem:.2g} (n={n})"
 
 
+def difference_sign(differences: Sequence[float], within: float = 2.0) -> tuple[str, str]:
+    """(sign, "mean +- sem (n=...)") of per-seed differences: "+" or "-" when their mean is more
+    than `within` standard errors from zero, "0" when it is not (no difference beyond the seed
+    spread), "?" below two seeds (no spread to judge by)."""
+    mean, sem, n = mean_sem(differences)
+    said = format_mean_sem(mean, sem, n, digits=3)
+    if n < 2:
+        return "?", said
+    if abs(mean) <= within * sem:
+        return "0", said
+    return ("+" if mean > 0 else "-"), said
+
+
 @dataclasses.dataclass
 class Comparison:
     """One row of an ours-against-the-paper table."""
