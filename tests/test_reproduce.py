@@ -268,6 +268,39 @@ def test_a_finished_run_from_an_older_ganjax_is_read_back_not_trained_again(tmp_
             ctx.train("toy", "gaussian_1d", {**overrides, "optim.g_lr": 1e-4})
 
 
+def test_a_run_another_reproduction_finished_with_the_same_config_is_copied(tmp_path):
+    """share=(name,): the sibling folder's finished run is copied and its time counted; a
+    different config, or a --workdir not named after the recipe, trains its own."""
+    first = toy_context(tmp_path / "goodfellow2014_fig1")
+    trained = first.train("toy", "gaussian_1d", TINY)
+    other = Context(recipe_lib.read_recipe("mescheder2018_dirac"),
+                    str(tmp_path / "mescheder2018_dirac"), quick=True, seeds=1,
+                    log=lambda _: None)
+    elsewhere = Context(other.recipe, str(tmp_path / "mine"), quick=True, seeds=1,
+                        log=lambda _: None)
+    from ganjax.run import loop
+
+    def trains(*args, **kwargs):
+        raise AssertionError("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(loop, "train", trains)
+        copied = other.train("toy", "gaussian_1d", TINY, share=("goodfellow2014_fig1",))
+        third = Context(recipe_lib.read_recipe("li2015_gmmn"), str(tmp_path / "li2015_gmmn"),
+                        quick=True, seeds=1, log=lambda _: None)
+        with pytest.raises(AssertionError, match="trained"):
+            third.train("toy", "gaussian_1d", {**TINY, "optim.g_lr": 1e-4},
+                        share=("goodfellow2014_fig1",))
+        with pytest.raises(AssertionError, match="trained"):
+            elsewhere.train("toy", "gaussian_1d", TINY, share=("goodfellow2014_fig1",))
+    assert {k: v for k, v in copied.items() if k not in ("figure", "copied_from")} == \
+        {k: v for k, v in trained.items() if k != "figure"}
+    assert os.path.exists(copied["figure"]) and "mescheder2018_dirac" in copied["figure"]
+    assert other.step_times["toy"] == trained["wall_time_s"]
+    assert any("`goodfellow2014_fig1` trained with the same config were copied" in t
+               for t in other.texts)
+    assert not (tmp_path / "mescheder2018_dirac" / "runs" / "toy.copying").exists()
+
+
 def test_gallery_shows_each_report_and_names_the_missing(toy_reports, tmp_path):
     out = tmp_path / "docs" / "reproductions.md"
     path, status = write_gallery(str(out), str(toy_reports))

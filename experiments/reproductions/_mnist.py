@@ -43,11 +43,12 @@ class SeedRun:
 
 def train_seeds(ctx, label: str, spec: str, overrides: dict[str, Any] | None = None,
                 quick_overrides: dict[str, Any] | None = None,
-                quick_spec: str | None = None) -> list[SeedRun]:
+                quick_spec: str | None = None, share: tuple[str, ...] = ()) -> list[SeedRun]:
     """`spec` trained once per seed of the reproduction, in W/runs/<label>_seed<s>, on the
     MNIST of --mnist. Under --quick: `quick_spec` as it is (an experiment's own smoke variant,
     e.g. 20 steps on the embedded 8x8 digits; the report says so) when given, else `spec` with
-    QUICK_TRAIN, `overrides` and `quick_overrides`."""
+    QUICK_TRAIN, `overrides` and `quick_overrides`. `share`: the reproductions that train the
+    same runs (`Context.train`: a finished one is copied, not trained again)."""
     if ctx.quick and quick_spec:
         spec, settings = quick_spec, {}
         note = (f"--quick trains `{quick_spec}`, the experiment's smoke variant (20 steps on "
@@ -62,7 +63,7 @@ def train_seeds(ctx, label: str, spec: str, overrides: dict[str, Any] | None = N
     runs = []
     for seed in ctx.seeds:
         run_label = f"{label}_seed{seed}"
-        summary = ctx.train(run_label, spec, {**settings, "seed": seed})
+        summary = ctx.train(run_label, spec, {**settings, "seed": seed}, share=share)
         runs.append(SeedRun(seed, run_label, os.path.join(ctx.workdir, "runs", run_label),
                             summary))
     return runs

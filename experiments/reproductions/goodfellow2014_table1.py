@@ -29,7 +29,7 @@ TABLE = "Parzen-window log-likelihood of MNIST test digits"
 
 
 def run(ctx) -> None:
-    runs = _mnist.train_seeds(ctx, "dcgan", SPEC)
+    runs = _mnist.train_seeds(ctx, "dcgan", SPEC, share=("radford2015_features",))  # the same runs
     evaluations = [_mnist.parzen(ctx, r) for r in runs]
     _mnist.report_parzen(ctx, TABLE, "ganjax DCGAN (experiments/dcgan_mnist.py)", "dcgan",
                          runs, evaluations, "225 +- 2 (adversarial nets)",

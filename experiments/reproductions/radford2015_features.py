@@ -51,7 +51,7 @@ def run(ctx) -> None:
     from ganjax.evaluation.d_features import FEATURE_LABELS, FEATURE_SETS, summarise
     from ganjax.outputs.feature_figures import plot_features
 
-    runs = _mnist.train_seeds(ctx, "dcgan", SPEC)
+    runs = _mnist.train_seeds(ctx, "dcgan", SPEC, share=("goodfellow2014_table1",))  # the same runs
     counts = QUICK_LABELS if ctx.quick else LABELS
     test_num = QUICK_TEST if ctx.quick else None
     labels = "_".join(map(str, counts))

@@ -15,6 +15,7 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 import time
 from typing import Any, Callable, Sequence
 
@@ -24,6 +25,15 @@ from ganjax.errors import ConfigError
 from ganjax.outputs.tables import mean_sem
 from ganjax.outputs.writers import jsonable, read_json, write_text_atomically
 from ganjax.reproduce.recipe import Recipe
+
+
+def _finished_run(workdir: str, config: Any) -> dict[str, Any] | None:
+    """The summary of a run in `workdir` that trained to the end with `config`, else None."""
+    summary = read_json(os.path.join(workdir, "summary.json"))
+    if summary is None or summary.get("step") != config.train.steps:
+        return None
+    return summary if _same_config(read_json(os.path.join(workdir, "config.json")),
+                                   config) else None
 
 
 def _same_config(saved: Any, config: Any) -> bool:
@@ -166,12 +176,14 @@ class Context:
         self.text(note)
         return {"data.source": self.mnist}
 
-    def train(self, label: str, spec: str, overrides: dict[str, Any] | None = None
-              ) -> dict[str, Any]:
+    def train(self, label: str, spec: str, overrides: dict[str, Any] | None = None,
+              share: Sequence[str] = ()) -> dict[str, Any]:
         """`ganjax train --config spec --config.K=V ...` in W/runs/<label>; its summary.json.
         A run finished with the same config is read back; an unfinished one resumes from its
         checkpoints, and one made with another config is refused by `train` (it names the
-        keys that differ)."""
+        keys that differ). `share`: reproductions that train this very run too; a finished one
+        in a sibling folder (same parent, same --quick) is copied instead of trained again,
+        and its training time counts here as well."""
         from ganjax import config as config_lib
         from ganjax.run.loop import train
 
@@ -181,14 +193,53 @@ class Context:
             f"--config.{k}={v}" for k, v in texts.items()], "--workdir", workdir]))
         config = config_lib.validate(config_lib.apply_overrides(config_lib.load_config(spec),
                                                                 texts))
-        summary = read_json(os.path.join(workdir, "summary.json"))
-        saved = read_json(os.path.join(workdir, "config.json"))
-        if summary is not None and summary.get("step") == config.train.steps and \
-                _same_config(saved, config):
-            return summary  # finished with this very config; anything else goes to train()
+        summary = _finished_run(workdir, config)
+        if summary is not None:  # finished with this very config; anything else goes to train()
+            if summary.get("copied_from"):
+                self._note_copy(summary["copied_from"])
+            return summary
+        if not os.path.exists(workdir):
+            for name in share:
+                copied = self._copy_finished_run(name, label, config)
+                if copied is not None:
+                    return copied
         self.log(f"ganjax: reproduce {self.recipe.name}: training {label} ({spec})")
         os.makedirs(os.path.dirname(workdir), exist_ok=True)
         return self._timed(label, lambda: train(config, workdir, name=label))
+
+    def _copy_finished_run(self, name: str, label: str, config: Any) -> dict[str, Any] | None:
+        """Reproduction `name`'s finished run `label` with this config, copied into W/runs (its
+        summary, now pointing at the copy's figure), or None when it has none."""
+        mine = os.path.basename(os.path.normpath(self.workdir))
+        if not mine.startswith(self.recipe.name):
+            return None  # a --workdir of another name: no siblings to look for
+        sibling = os.path.join(os.path.dirname(os.path.normpath(self.workdir)),
+                               name + mine[len(self.recipe.name):])
+        source = os.path.join(sibling, "runs", label)
+        summary = _finished_run(source, config)
+        if summary is None:
+            return None
+        workdir = os.path.join(self.workdir, "runs", label)
+        partial = workdir + ".copying"
+        shutil.rmtree(partial, ignore_errors=True)  # a copy cut off earlier
+        shutil.copytree(source, partial)
+        summary["figure"] = os.path.abspath(os.path.join(workdir, "figures",
+                                                         os.path.basename(summary["figure"])))
+        summary["copied_from"] = os.path.abspath(source)
+        write_text_atomically(os.path.join(partial, "summary.json"),
+                              json.dumps(jsonable(summary), indent=2))
+        os.replace(partial, workdir)
+        self._add_time(label, float(summary.get("wall_time_s") or 0.0))
+        self._note_copy(summary["copied_from"])
+        self.log(f"ganjax: reproduce {self.recipe.name}: {label} copied from {source}")
+        return summary
+
+    def _note_copy(self, source: str) -> None:
+        """The report's paragraph on runs copied from another reproduction's folder."""
+        parent = os.path.dirname(os.path.dirname(source))
+        self.text(f"Runs that `{os.path.basename(parent)}` trained with the same config were "
+                  f"copied from {os.path.relpath(parent)} instead of trained again; their "
+                  f"training time counts here too.")
 
     def sweep(self, label: str, spec: str, axes: Sequence[str],
               overrides: dict[str, Any] | None = None, max_replicas: int = 0
