@@ -14,8 +14,10 @@ from ganjax.experiments.reproductions import _mnist
 PAPER = "Li, Swersky & Zemel 2015, Generative Moment Matching Networks, Table 1 (MNIST)"
 COMPARES = ("Parzen log-likelihood of GMMN and GMMN+AE against the paper's 147 +- 2 and "
             "282 +- 2 nats; samples of both")
-# gmmn_mnist ~8 and :ae ~10 CPU-min a seed (its docstring), ~1 min of Parzen per run.
-FULL_TIME = "~1 h"
+# Measured (2026-12-07, 2 CPU cores, offline 10k subset, with light other work): 1117 s for 3
+# seeds: gmmn_mnist 2.7-2.8 min and :ae 3-3.7 min a seed (with their evaluations; the first :ae
+# run also trains the evaluation CNN), ~6 s of Parzen per run.
+FULL_TIME = "~20 min"
 QUICK_TIME = "~1 min"
 SEEDS = 3
 
