@@ -223,8 +223,9 @@ class Context:
         partial = workdir + ".copying"
         shutil.rmtree(partial, ignore_errors=True)  # a copy cut off earlier
         shutil.copytree(source, partial)
-        summary["figure"] = os.path.abspath(os.path.join(workdir, "figures",
-                                                         os.path.basename(summary["figure"])))
+        if summary.get("figure"):
+            summary["figure"] = os.path.abspath(os.path.join(
+                workdir, "figures", os.path.basename(summary["figure"])))
         summary["copied_from"] = os.path.abspath(source)
         write_text_atomically(os.path.join(partial, "summary.json"),
                               json.dumps(jsonable(summary), indent=2))
