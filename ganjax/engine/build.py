@@ -19,8 +19,8 @@ from ganjax.engine.hparams import read
 from ganjax.engine.latent import LatentSpec
 from ganjax.engine.objectives import adversarial_terms, penalty_term
 from ganjax.engine.optimizers import Optimizer
+from ganjax.metrics.mmd import mmd_term
 from ganjax.models import build_networks
-from ganjax.models.gmmn import mmd_term
 from ganjax.types import Networks
 
 # The optimizer hyperparameters every player reads (Adam's betas are read even by SGD-only

@@ -4,9 +4,10 @@ What generative moment matching networks minimise (Li, Swersky & Zemel 2015): th
 generated batch and a real batch, with k(a, b) = sum_s exp(-|a - b|^2 / (2 s^2)) over several
 bandwidths s so that one kernel covers several length scales. Examples of any shape are
 flattened to vectors. Pairwise squared distances come from |a|^2 + |b|^2 - 2 a.b (one matmul,
-no [n, m, d] intermediate) and are clamped at 0 against rounding. Pure and differentiable, so
-models (a generator's objective term) and the engine can both use it; unlike the float64 numpy
-statistics beside it, it runs in the inputs' dtype on device.
+no [n, m, d] intermediate) and are clamped at 0 against rounding. Pure and differentiable:
+`mmd_term` makes it a generator's objective term, the GMMN's whole objective
+(`ganjax.models.gmmn`) or one beside a GAN's loss (`loss.g_mmd_weight`, added by the engine);
+unlike the float64 numpy statistics beside it, it runs in the inputs' dtype on device.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Sequence
 
 import jax
 import jax.numpy as jnp
+
+from ganjax.types import Term
 
 Array = jax.Array
 
@@ -78,3 +81,11 @@ def mmd_loss(x: Array, y: Array, bandwidths: Sequence[float], eps: float = SQRT_
 
 
 __all__ = ["gaussian_kernel", "mmd2", "mmd2_unbiased", "mmd_loss", "squared_distances"]
+
+
+def mmd_term(bandwidths: Sequence[float], weight_key: str = "model.mmd_weight") -> Term:
+    """A generator's objective term "mmd": `mmd_loss` between `GInputs.fake_x` and the batch's
+    "x", weighted by the hyperparameter `weight_key` (the GMMN's whole objective, or an extra
+    term beside a GAN's loss with `loss.g_mmd_weight`)."""
+    bandwidths = tuple(float(s) for s in bandwidths)
+    return Term("mmd", lambda i: mmd_loss(i.fake_x, i.batch["x"], bandwidths), weight_key)

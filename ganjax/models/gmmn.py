@@ -32,8 +32,8 @@ import numpy as np
 import optax
 
 from ganjax.config import is_toy, layer_widths, one_of, positive_numbers, require
-from ganjax.metrics.mmd import mmd_loss
-from ganjax.types import Array, Latent, Networks, Term
+from ganjax.metrics.mmd import mmd_term
+from ganjax.types import Array, Latent, Networks
 
 SPACES = ("pixels", "autoencoder")
 # Images are in [-1, 1]; the paper's bandwidths are for pixels in [0, 1].
@@ -138,12 +138,6 @@ class _MLP(nn.Module):
     @nn.compact
     def __call__(self, x: Array) -> Array:
         return nn.Dense(self.out_dim)(_dense_relu(x, self.hidden))
-
-
-def mmd_term(bandwidths: Sequence[float], weight_key: str = "model.mmd_weight") -> Term:
-    """G's term "mmd": sqrt(MMD^2) between `GInputs.fake_x` and the batch's "x", flattened."""
-    bandwidths = tuple(float(s) for s in bandwidths)
-    return Term("mmd", lambda i: mmd_loss(i.fake_x, i.batch["x"], bandwidths), weight_key)
 
 
 def check(c) -> None:
