@@ -14,9 +14,10 @@ from ganjax.experiments.reproductions import _mnist
 PAPER = "Goodfellow et al. 2014, Generative Adversarial Nets, Table 1 (MNIST)"
 COMPARES = ("Parzen-window log-likelihood of 10,000 DCGAN samples on MNIST test digits "
             "against the paper's 225 +- 2 nats")
-# A dcgan_mnist run (10k steps) takes ~30 min on 2 cores: it trains at a third of cgan_mnist's
-# steps/s (measured side by side), whose 10k steps take ~10 min; the Parzen estimate ~1 min.
-FULL_TIME = "~1.6 h"
+# Measured (2026-12-07, 2 CPU cores, offline 10k subset, with light other work): 2033 s for 3
+# seeds: 10.3-12.4 min a dcgan_mnist run (10k steps at ~16 steps/s, evaluations included), ~10 s
+# of Parzen each. radford2015_features copies these runs when it finds them beside it.
+FULL_TIME = "~35 min"
 QUICK_TIME = "~1 min"
 SEEDS = 3
 
