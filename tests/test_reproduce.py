@@ -203,47 +203,44 @@ def test_a_sweep_run_outside_the_reproduction_counts_its_own_time(tmp_path):
     assert again.step_times == ctx.step_times  # read back, not counted twice
 
 
+def interrupted_sweep_times(ctx: Context, tmp_path, before_interrupt) -> dict:
+    """Runs ctx's 1-point toy sweep "toy" with the training replaced by
+    `before_interrupt(plan)` and then Ctrl-C; the step times left on disk."""
+    from ganjax.sweep import driver
+
+    def interrupted(plan, log):
+        before_interrupt(plan)
+        raise KeyboardInterrupt
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(driver, "run_groups", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], TINY)
+    return json.loads((tmp_path / "cache" / "step_times.json").read_text())
+
+
 def test_a_sweep_trained_afresh_replaces_the_time_of_the_one_it_replaces(tmp_path):
     """A recipe change means clearing a sweep's folder and training it again; the report's time
     then counts the new sweep only, not also the results that are gone."""
-    overrides = TINY
     ctx = toy_context(tmp_path)
     ctx._add_time("toy", 1e6)  # the sweep this one replaces, on disk
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-    with pytest.MonkeyPatch.context() as patch:
-        from ganjax.sweep import driver
-        patch.setattr(driver, "run_groups", interrupted)
-        with pytest.raises(KeyboardInterrupt):
-            ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
-    stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
+    stored = interrupted_sweep_times(ctx, tmp_path, lambda plan: None)
     assert stored["toy"] < 1  # the old 1e6 s forgotten before the new sweep trains
     again = toy_context(tmp_path)
-    again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    again.sweep("toy", "gaussian_1d", ["seed=0:1"], TINY)
     assert 0 < again.step_times["toy"] < 1e6
 
 
 def test_an_interrupted_sweep_keeps_its_time_when_it_resumes(tmp_path):
     """Ctrl-C in the middle of a sweep: the points it trained part-way resume from their
     checkpoints, so the seconds spent before the interrupt count in the report's time."""
-    overrides = TINY
-    ctx = toy_context(tmp_path)
-    from ganjax.sweep import driver
-
-    def trained_part_way(plan, log):
+    def trained_part_way(plan):
         for point in plan.points:
             os.makedirs(point.workdir(str(tmp_path / "sweeps" / "toy")), exist_ok=True)
         time.sleep(0.3)
-        raise KeyboardInterrupt
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(driver, "run_groups", trained_part_way)
-        with pytest.raises(KeyboardInterrupt):
-            ctx.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
-    stored = json.loads((tmp_path / "cache" / "step_times.json").read_text())
+    stored = interrupted_sweep_times(toy_context(tmp_path), tmp_path, trained_part_way)
     assert stored["toy"] >= 0.3
     again = toy_context(tmp_path)
-    again.sweep("toy", "gaussian_1d", ["seed=0:1"], overrides)
+    again.sweep("toy", "gaussian_1d", ["seed=0:1"], TINY)
     assert again.step_times["toy"] > stored["toy"]
 
 
